@@ -1,0 +1,9 @@
+"""App config for approvals and the audit trail."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApprovalsConfig(AppConfig):
+    name = "approvals"
+    verbose_name = _("Approvals")

@@ -1,0 +1,1 @@
+"""Excel bulk import of members and cadres: templates, validation, results, failure workbooks, jobs."""

@@ -1,0 +1,9 @@
+"""App config for people and accounts."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MembersConfig(AppConfig):
+    name = "members"
+    verbose_name = _("People")

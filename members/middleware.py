@@ -1,0 +1,56 @@
+"""Attaches request.actor (who is acting, for which org) and holds people to the activation step."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from orgs.models import Org
+from orgs.permissions import Actor
+
+ACTING_ORG_SESSION_KEY = "acting_org_id"
+# Paths a person who has not yet set a real password may still reach.
+ACTIVATION_EXEMPT_PREFIXES = ("/password/set/", "/logout/", "/static/", "/i18n/", "/captcha/")
+
+
+def client_ip(request) -> str | None:
+    from django.conf import settings
+
+    if settings.USE_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def actor_for(request) -> Actor:
+    user = request.user
+    ip = client_ip(request)
+    if not user.is_authenticated:
+        return Actor(person=user, org=None, ip=ip)
+    org_id = request.session.get(ACTING_ORG_SESSION_KEY)
+    org = None
+    if org_id is not None:
+        # Re-checked on every request: an admin replaced by a change loses access at once.
+        org = (
+            Org.objects.select_related("type", "parent")
+            .filter(pk=org_id, admin_assignment__person=user)
+            .first()
+        )
+        if org is None:
+            request.session.pop(ACTING_ORG_SESSION_KEY, None)
+    return Actor(person=user, org=org, ip=ip)
+
+
+class ActorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.actor = actor_for(request)
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.needs_password
+            and not request.path.startswith(ACTIVATION_EXEMPT_PREFIXES)
+        ):
+            return redirect(reverse("password_set"))
+        return self.get_response(request)

@@ -1,0 +1,5 @@
+"""URLs of the members app (included at the site root)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,81 @@
+"""Who may act: the only words the code uses to decide are "admin of X", "direct superior admin of X" and
+"admin of an ancestor of X". Every view and service asks this module and nothing else.
+
+An Actor is a person acting for one org they administer (chosen after login). A member without an admin
+role has an Actor with org None and may only see themselves.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Org, OrgAdmin
+
+
+@dataclass(frozen=True)
+class Actor:
+    person: object  # members.Person
+    org: Org | None = None
+    ip: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.org is not None
+
+    def is_admin_of(self, org: Org) -> bool:
+        return self.org is not None and self.org.pk == org.pk
+
+    def is_direct_superior_admin_of(self, org: Org) -> bool:
+        return self.org is not None and org.parent_id is not None and org.parent_id == self.org.pk
+
+    def is_ancestor_admin_of(self, org: Org) -> bool:
+        """Admin of a strict ancestor of org (the direct superior included)."""
+        return self.org is not None and self.org.pk != org.pk and self.org.contains(org)
+
+    def administers(self, org: Org) -> bool:
+        """Admin of org or of one of its ancestors: org lies in the actor's subtree."""
+        return self.org is not None and self.org.contains(org)
+
+    def may_edit_at_once(self, org: Org) -> bool:
+        """Edits by the org's own admin need approval; the direct superior's take effect at once."""
+        return self.is_direct_superior_admin_of(org)
+
+    def visible_orgs(self) -> QuerySet[Org]:
+        if self.org is None:
+            return Org.objects.none()
+        return self.org.get_descendants(include_self=True)
+
+
+def administered_orgs(person) -> QuerySet[Org]:
+    """The orgs a person currently holds the admin role of (they may choose any to act for)."""
+    if not getattr(person, "pk", None):
+        return Org.objects.none()
+    return Org.objects.filter(admin_assignment__person=person).select_related("type").order_by("tree_id", "lft")
+
+
+def is_current_admin(person, org: Org) -> bool:
+    return OrgAdmin.objects.filter(org=org, person=person).exists()
+
+
+def require(allowed: bool) -> None:
+    """Raise 403 unless allowed: for actors who may see an object but not change it."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def get_org_for(actor: Actor, pk: object, *, select_for_update: bool = False) -> Org:
+    """The org with this pk if it lies in the actor's subtree; 404 otherwise (strangers learn nothing)."""
+    if actor.org is None:
+        raise Http404
+    qs = Org.objects.select_related("type", "parent")
+    if select_for_update:
+        qs = qs.select_for_update()
+    try:
+        org = qs.get(pk=int(pk))
+    except (Org.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+    if not actor.administers(org):
+        raise Http404
+    return org
