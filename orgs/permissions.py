@@ -79,3 +79,30 @@ def get_org_for(actor: Actor, pk: object, *, select_for_update: bool = False) ->
     if not actor.administers(org):
         raise Http404
     return org
+
+
+def person_orgs(person) -> list[Org]:
+    """The orgs a person belongs to: their member branch and the orgs where they hold a cadre post."""
+    from members.models import Cadre, Member
+
+    orgs: dict[int, Org] = {}
+    membership = Member.objects.select_related("branch__type").filter(person=person).first()
+    if membership is not None:
+        orgs[membership.branch_id] = membership.branch
+    for cadre in Cadre.objects.select_related("org__type").filter(person=person):
+        orgs.setdefault(cadre.org_id, cadre.org)
+    return list(orgs.values())
+
+
+def may_see_person(actor: Actor, person) -> bool:
+    """Members see themselves; admins see the people of the orgs in their subtree."""
+    if getattr(actor.person, "pk", None) == getattr(person, "pk", None):
+        return True
+    return any(actor.administers(org) for org in person_orgs(person))
+
+
+def may_edit_person_at_once(actor: Actor, person) -> bool:
+    """The person's org admin or that org's direct superior admin edits (and resets passwords) at once."""
+    return any(
+        actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) for org in person_orgs(person)
+    )
