@@ -106,3 +106,15 @@ def may_edit_person_at_once(actor: Actor, person) -> bool:
     return any(
         actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) for org in person_orgs(person)
     )
+
+
+def may_decide(actor: Actor, request) -> bool:
+    """May the actor approve or reject an approvals.ApprovalRequest: the deciding org's admin, or — for
+    kinds that allow it (kind.superior_may_decide) — that org's direct superior admin. Nobody else."""
+    from approvals.kinds import KINDS
+
+    org = request.deciding_org
+    if actor.is_admin_of(org):
+        return True
+    kind = KINDS.get(request.kind)
+    return bool(kind is not None and kind.superior_may_decide and actor.is_direct_superior_admin_of(org))

@@ -1,0 +1,214 @@
+"""The registry of request kinds: what each kind changes, how it applies, who besides the deciding org's
+admin may decide. Apps register their kinds at start-up (AppConfig.ready); the engine in
+approvals.services knows nothing else about them.
+
+A kind's `apply(request, actor)` runs inside the decision transaction with the target already locked and
+available as `request.target`; it applies `request.changes` ({field: [old, new]}) and may raise
+ApprovalError to refuse. The helpers below (`field_values`, `apply_field_changes`) serve kinds whose
+changes are plain model fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from orgs.permissions import Actor
+
+    from .models import ApprovalRequest
+
+
+class ApprovalError(Exception):
+    """A refusal with a translated, user-facing message (views show it as a form error or message)."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str                      # "org_info", "personal_info", "admin_change", later "transfer"
+    label: Any                     # lazy translated
+    model: type[models.Model]      # target model
+    apply: Callable[[ApprovalRequest, Actor], None]  # inside the decision transaction, target locked
+    current_values: Callable[[models.Model], dict]   # {field: JSON-able current value} for stale detection
+    superior_may_decide: bool = False  # True: the deciding org's direct superior admin may decide too
+    stale_check: bool = True
+    # Optional extras (all default to "not used"):
+    # the org an object belongs to (scopes audit entries and detail pages); default: the deciding org.
+    org_of: Callable[[models.Model], Any] | None = None
+    # fields a request of this kind may change; None: any field the kind's apply accepts.
+    allowed_fields: frozenset[str] | None = None
+    # how to show one value of a change: (request, field, value) -> str; default: field-aware display.
+    render_value: Callable[[ApprovalRequest, str, Any], str] | None = None
+    # labels of fields that are not model fields (e.g. "admin"); model fields use their verbose_name.
+    field_labels: dict[str, Any] | None = None
+    # who besides the requester may withdraw (transfers: either side): (request, actor) -> bool.
+    may_withdraw: Callable[[ApprovalRequest, Actor], bool] | None = None
+    # called in the same transaction when a request leaves "pending" without being applied
+    # (rejected, withdrawn, expired); actor is None for expiry.
+    on_close: Callable[[ApprovalRequest, Actor | None], None] | None = None
+
+    def field_label(self, name: str) -> Any:
+        if self.field_labels and name in self.field_labels:
+            return self.field_labels[name]
+        try:
+            return self.model._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:
+            return name
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> None:
+    """Add a kind; registering the same code twice with a different definition is a programming error."""
+    existing = KINDS.get(kind.code)
+    if existing is not None and existing != kind:
+        raise ValueError(f"approval kind {kind.code!r} is already registered")
+    KINDS[kind.code] = kind
+
+
+def get_kind(code: str) -> Kind:
+    try:
+        return KINDS[code]
+    except KeyError:
+        raise ApprovalError(_("Unknown kind of request.")) from None
+
+
+def to_json(value: Any) -> Any:
+    """The JSON form of a value as requests store it (dates as ISO strings, decimals as strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def field_values(obj: models.Model, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """{field name: JSON value} for the named concrete fields (all of them by default; FKs as pks)."""
+    fields = list(obj._meta.concrete_fields) if names is None else [obj._meta.get_field(n) for n in names]
+    return {f.name: to_json(f.value_from_object(obj)) for f in fields}
+
+
+def apply_field_changes(obj: models.Model, changes: dict[str, list]) -> None:
+    """Set each changed field to its new value (validated by the field) and save only those fields."""
+    update_fields: list[str] = []
+    errors: list[str] = []
+    for name, (_old, new) in changes.items():
+        field = obj._meta.get_field(name)
+        try:
+            value = None if new is None else field.clean(new, obj)
+        except ValidationError as exc:
+            errors.append(f"{field.verbose_name}: {' '.join(exc.messages)}")
+            continue
+        if isinstance(field, models.ForeignKey) and value is not None:
+            value = value.pk if isinstance(value, models.Model) else value
+        if value is None and not field.null:
+            value = "" if isinstance(field, (models.CharField, models.TextField)) else value
+        setattr(obj, field.attname, value)
+        update_fields.append(field.name)
+    if errors:
+        raise ApprovalError(_("The requested values are not valid: %(errors)s") % {"errors": "; ".join(errors)})
+    if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
+        update_fields.append("updated_at")
+    obj.save(update_fields=update_fields)
+
+
+def default_render_value(kind: Kind, field: str, value: Any) -> str:
+    """A change value for people: choice labels, yes/no, "—" for empty."""
+    if value is None or value == "":
+        return "—"
+    try:
+        model_field = kind.model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return str(value)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, models.BooleanField):
+        return str(_("Yes") if value else _("No"))
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The kinds this app defines: org info and admin change. (personal_info: members; transfers: transfers.)
+
+# Org info fields an edit may change. The org code and type are fixed once set: the code is the org's
+# identity in every exchange and import file, and the type decides containment; both change only through a
+# structural operation, never an info edit. Names change with the direct superior's approval.
+ORG_INFO_FIELDS = frozenset(
+    {"short_name", "full_name", "contact_phone", "contact_email", "secretary", "secretary_is_deputy"}
+)
+
+
+def _org_of_org(org: models.Model) -> Any:
+    return org
+
+
+def _org_info_apply(request: ApprovalRequest, actor: Actor) -> None:
+    apply_field_changes(request.target, request.changes)
+
+
+def _org_info_current(org: models.Model) -> dict:
+    return field_values(org, sorted(ORG_INFO_FIELDS))
+
+
+def _person_name(pk: Any) -> str:
+    from members.models import Person
+
+    if pk in (None, ""):
+        return "—"
+    person = Person.objects.filter(pk=pk).only("name", "id_number").first()
+    return f"{person.name}（{person.masked_id_number}）" if person else f"#{pk}"
+
+
+def _org_info_render(request: ApprovalRequest, field: str, value: Any) -> str:
+    if field == "secretary":
+        return _person_name(value)
+    return default_render_value(KINDS["org_info"], field, value)
+
+
+def _admin_change_current(org: models.Model) -> dict:
+    from orgs.models import OrgAdmin
+
+    assignment = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True).first()
+    return {"admin": assignment}
+
+
+def _admin_change_apply(request: ApprovalRequest, actor: Actor) -> None:
+    from .services import admin_assign
+
+    new_pk = request.changes["admin"][1]
+    admin_assign(org=request.target, new_admin_id=new_pk, actor=actor)
+
+
+def _admin_change_render(request: ApprovalRequest, field: str, value: Any) -> str:
+    # Names were captured at submission (payload) so the inbox needs no query per row.
+    names = (request.payload or {}).get("names", {})
+    if value is None:
+        return "—"
+    return names.get(str(value)) or _person_name(value)
+
+
+def register_builtin_kinds() -> None:
+    from orgs.models import Org
+
+    register(Kind(
+        code="org_info", label=_("Organization info change"), model=Org,
+        apply=_org_info_apply, current_values=_org_info_current,
+        org_of=_org_of_org, allowed_fields=ORG_INFO_FIELDS, render_value=_org_info_render,
+    ))
+    register(Kind(
+        code="admin_change", label=_("Admin change"), model=Org,
+        apply=_admin_change_apply, current_values=_admin_change_current,
+        org_of=_org_of_org, allowed_fields=frozenset({"admin"}), render_value=_admin_change_render,
+        field_labels={"admin": _("Admin")},
+    ))

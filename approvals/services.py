@@ -1,0 +1,313 @@
+"""The approvals engine: submit, approve, reject, withdraw and expire requests, and the admin change.
+
+Every function here is one use case: keyword-only arguments, the acting Actor passed explicitly, one
+transaction, the request row locked before its status is re-checked, an audit entry beside each change.
+Who may submit is the calling service's business (it knows its domain rules); who may decide is
+orgs.permissions.may_decide, and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orgs.models import Org, OrgAdmin
+from orgs.permissions import Actor, may_decide
+
+from . import audit
+from .kinds import ApprovalError, Kind, get_kind, to_json
+from .models import ApprovalRequest, RequestStatus
+
+__all__ = [
+    "ApprovalError", "DecisionResult", "admin_assign", "admin_change", "request_approve", "request_reject",
+    "request_submit", "request_withdraw", "requests_decide_many", "requests_expire", "stale_fields",
+]
+
+
+def _person(actor: Any) -> Any:
+    return getattr(actor, "person", actor)
+
+
+def _status_message(request: ApprovalRequest) -> str:
+    """Why a request can no longer be decided: who got there first, or what happened to it."""
+    if request.status in (RequestStatus.APPROVED, RequestStatus.REJECTED) and request.decided_by_id:
+        return _("This request has already been %(status)s by %(who)s.") % {
+            "status": request.get_status_display(), "who": request.decided_by,
+        }
+    return _("This request is no longer pending (%(status)s).") % {"status": request.get_status_display()}
+
+
+def stale_fields(kind: Kind, request: ApprovalRequest, target: Any) -> list[str]:
+    """The changed fields whose current value no longer matches the request's old value."""
+    if not kind.stale_check or target is None:
+        return []
+    current = kind.current_values(target)
+    return [name for name, (old, _new) in request.changes.items() if to_json(current.get(name)) != to_json(old)]
+
+
+def _lock_request(request_id: int) -> ApprovalRequest:
+    try:
+        return (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("deciding_org", "decided_by", "requested_by")
+            .get(pk=request_id)
+        )
+    except (ApprovalRequest.DoesNotExist, TypeError, ValueError):
+        raise ApprovalError(_("No such request.")) from None
+
+
+def _audit_org(request: ApprovalRequest) -> Any:
+    return request.org if request.org_id else request.deciding_org
+
+
+@transaction.atomic
+def request_submit(
+    *, kind: str, target: Any, changes: dict[str, list], actor: Actor, deciding_org: Org | None,
+    reason: str = "", payload: dict | None = None,
+) -> ApprovalRequest:
+    """File a pending request; one pending request per (kind, target), enforced by the database too."""
+    k = get_kind(kind)
+    if not isinstance(target, k.model) or target.pk is None:
+        raise ApprovalError(_("This request does not apply to that object."))
+    if deciding_org is None:
+        raise ApprovalError(_("There is no organization above to approve this change."))
+    changes = {name: [to_json(pair[0]), to_json(pair[1])] for name, pair in (changes or {}).items()}
+    changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+    if not changes and not payload:
+        raise ApprovalError(_("Nothing would change."))
+    if k.allowed_fields is not None and not set(changes) <= k.allowed_fields:
+        raise ApprovalError(_("These fields cannot be changed: %(fields)s") % {
+            "fields": ", ".join(str(k.field_label(n)) for n in sorted(set(changes) - k.allowed_fields)),
+        })
+    # Lock the target so the old values we check are the ones a concurrent edit cannot slip past.
+    locked = k.model._default_manager.select_for_update().filter(pk=target.pk).first()
+    if locked is None:
+        raise ApprovalError(_("The object no longer exists."))
+    request = ApprovalRequest(
+        kind=kind, target_type=k.model._meta.label_lower, target_id=locked.pk, target_repr=str(locked)[:200],
+        org=k.org_of(locked) if k.org_of else deciding_org, changes=changes, payload=payload or {},
+        reason=reason.strip(), requested_by=_person(actor), requested_for_org=getattr(actor, "org", None),
+        deciding_org=deciding_org,
+    )
+    if stale_fields(k, request, locked):
+        raise ApprovalError(_("The record has changed since you opened it; reload and try again."))
+    if ApprovalRequest.objects.filter(
+        kind=kind, target_type=request.target_type, target_id=locked.pk, status=RequestStatus.PENDING
+    ).exists():
+        raise ApprovalError(_("A request of this kind for this object is already waiting for a decision."))
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:
+        # The partial unique index caught a request filed at the same moment.
+        raise ApprovalError(
+            _("A request of this kind for this object is already waiting for a decision.")
+        ) from None
+    audit.record(
+        action=f"request.submitted.{kind}", actor=actor, org=_audit_org(request), target=locked,
+        before={n: p[0] for n, p in changes.items()}, after={n: p[1] for n, p in changes.items()},
+        reason=request.reason,
+    )
+    return request
+
+
+def _check_decider(actor: Actor, request: ApprovalRequest) -> None:
+    if not may_decide(actor, request):
+        raise ApprovalError(_("You may not decide this request."))
+
+
+@transaction.atomic
+def request_approve(*, request_id: int, actor: Actor, note: str = "") -> ApprovalRequest:
+    """Approve and apply in one transaction; refuses when someone decided first or the record moved on."""
+    request = _lock_request(request_id)
+    _check_decider(actor, request)
+    if not request.is_pending:
+        raise ApprovalError(_status_message(request))
+    kind = get_kind(request.kind)
+    target = request.load_target(lock=True)
+    if target is None:
+        raise ApprovalError(_("The object of this request no longer exists; reject the request."))
+    stale = stale_fields(kind, request, target)
+    if stale:
+        raise ApprovalError(
+            _("%(fields)s changed since the request was made; reject it or ask for a new request.")
+            % {"fields": ", ".join(str(kind.field_label(n)) for n in stale)}
+        )
+    request.target = target
+    kind.apply(request, actor)
+    request.status = RequestStatus.APPROVED
+    request.decided_by = _person(actor)
+    request.decided_at = timezone.now()
+    request.decision_reason = note.strip()
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
+    audit.record(
+        action=f"request.approved.{request.kind}", actor=actor, org=_audit_org(request), target=target,
+        before={n: p[0] for n, p in request.changes.items()}, after={n: p[1] for n, p in request.changes.items()},
+        reason=request.decision_reason,
+    )
+    return request
+
+
+def _close(request: ApprovalRequest, *, status: str, actor: Actor | None, reason: str) -> None:
+    kind = request.kind_obj
+    if kind is not None and kind.on_close is not None:
+        kind.on_close(request, actor)
+    request.status = status
+    request.decided_at = timezone.now()
+    request.decided_by = _person(actor) if actor is not None and status == RequestStatus.REJECTED else None
+    request.decision_reason = reason
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
+    audit.record(
+        action=f"request.{status}.{request.kind}", actor=actor, org=_audit_org(request), target=request,
+        before={"status": RequestStatus.PENDING}, after={"status": status}, reason=reason,
+    )
+
+
+@transaction.atomic
+def request_reject(*, request_id: int, actor: Actor, reason: str) -> ApprovalRequest:
+    """Reject with a reason (required); nothing but the request changes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApprovalError(_("Give a reason for the rejection."))
+    request = _lock_request(request_id)
+    _check_decider(actor, request)
+    if not request.is_pending:
+        raise ApprovalError(_status_message(request))
+    _close(request, status=RequestStatus.REJECTED, actor=actor, reason=reason)
+    return request
+
+
+@transaction.atomic
+def request_withdraw(*, request_id: int, actor: Actor) -> ApprovalRequest:
+    """The requester (or whoever the kind allows) takes back a pending request."""
+    request = _lock_request(request_id)
+    kind = request.kind_obj
+    person = _person(actor)
+    allowed = request.requested_by_id == getattr(person, "pk", None) or (
+        kind is not None and kind.may_withdraw is not None and kind.may_withdraw(request, actor)
+    )
+    if not allowed:
+        raise ApprovalError(_("Only the person who made the request may withdraw it."))
+    if not request.is_pending:
+        raise ApprovalError(_status_message(request))
+    _close(request, status=RequestStatus.WITHDRAWN, actor=actor, reason="")
+    return request
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """The outcome of one request in a bulk decision."""
+
+    request_id: int
+    ok: bool
+    message: str
+    request: ApprovalRequest | None = None
+
+
+def requests_decide_many(
+    *, request_ids: list[int], actor: Actor, approve: bool, reason: str
+) -> list[DecisionResult]:
+    """Approve or reject several requests; each in its own transaction so one refusal spoils nothing else."""
+    results: list[DecisionResult] = []
+    if not approve and not (reason or "").strip():
+        return [DecisionResult(int(i), False, _("Give a reason for the rejection.")) for i in request_ids]
+    for request_id in dict.fromkeys(int(i) for i in request_ids):
+        try:
+            if approve:
+                request = request_approve(request_id=request_id, actor=actor, note=reason)
+            else:
+                request = request_reject(request_id=request_id, actor=actor, reason=reason)
+        except ApprovalError as exc:
+            results.append(DecisionResult(request_id, False, str(exc)))
+        else:
+            results.append(DecisionResult(request_id, True, "", request))
+    return results
+
+
+def requests_expire(*, now: dt.datetime | None = None) -> int:
+    """Mark pending requests older than ZHTJ_REQUEST_EXPIRY_DAYS as expired; nothing else changes."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.ZHTJ_REQUEST_EXPIRY_DAYS)
+    candidates = list(
+        ApprovalRequest.objects.filter(status=RequestStatus.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    expired = 0
+    for pk in candidates:
+        with transaction.atomic():
+            request = ApprovalRequest.objects.select_for_update(of=("self",)).filter(
+                pk=pk, status=RequestStatus.PENDING, created_at__lt=cutoff
+            ).select_related("deciding_org").first()
+            if request is None:  # decided meanwhile
+                continue
+            _close(request, status=RequestStatus.EXPIRED, actor=None, reason="")
+            expired += 1
+    return expired
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Admin change (管理员变更)
+
+
+def admin_assign(*, org: Org, new_admin_id: int, actor: Actor) -> OrgAdmin:
+    """Make a cadre of org its admin (org locked by the caller). The old admin's sessions lose the org at
+    their next request: members.middleware re-checks OrgAdmin on every request."""
+    from members.models import Cadre, Person
+
+    new_admin = Person.objects.filter(pk=new_admin_id, is_active=True).first()
+    if new_admin is None or not Cadre.objects.filter(org=org, person=new_admin).exists():
+        raise ApprovalError(_("The new admin must be a cadre of this organization."))
+    assignment = OrgAdmin.objects.select_for_update().filter(org=org).first()
+    before = {"admin": assignment.person_id if assignment else None}
+    if assignment is None:
+        assignment = OrgAdmin.objects.create(org=org, person=new_admin, assigned_by=_person(actor))
+    else:
+        if assignment.person_id == new_admin.pk:
+            raise ApprovalError(_("This person is already the admin."))
+        assignment.person = new_admin
+        assignment.assigned_at = timezone.now()
+        assignment.assigned_by = _person(actor)
+        assignment.save(update_fields=["person", "assigned_at", "assigned_by"])
+    audit.record(action="org.admin_changed", actor=actor, org=org, target=org, before=before,
+                 after={"admin": new_admin.pk})
+    return assignment
+
+
+@transaction.atomic
+def admin_change(*, actor: Actor, org: Org, new_admin: Any, reason: str) -> ApprovalRequest | OrgAdmin:
+    """The org's own admin hands the role to a cadre → pending until the direct superior approves;
+    the direct superior admin changes it → effective at once. Returns the request or the assignment."""
+    from members.models import Cadre
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApprovalError(_("Give a reason for the admin change."))
+    org = Org.objects.select_for_update().select_related("parent").get(pk=org.pk)
+    if new_admin is None or not Cadre.objects.filter(org=org, person=new_admin).exists():
+        raise ApprovalError(_("The new admin must be a cadre of this organization."))
+    current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True).first()
+    if current == new_admin.pk:
+        raise ApprovalError(_("This person is already the admin."))
+    if actor.is_direct_superior_admin_of(org):
+        assignment = admin_assign(org=org, new_admin_id=new_admin.pk, actor=actor)
+        return assignment
+    if actor.is_admin_of(org):
+        if org.parent is None:
+            raise ApprovalError(_("A top-level organization has no superior to approve an admin change."))
+        names = {str(p.pk): f"{p.name}（{p.masked_id_number}）" for p in _people(current, new_admin.pk)}
+        return request_submit(
+            kind="admin_change", target=org, changes={"admin": [current, new_admin.pk]}, actor=actor,
+            deciding_org=org.parent, reason=reason, payload={"names": names},
+        )
+    raise ApprovalError(_("Only the organization's admin or its direct superior admin may change its admin."))
+
+
+def _people(*pks: Any) -> list:
+    from members.models import Person
+
+    return list(Person.objects.filter(pk__in=[pk for pk in pks if pk is not None]).only("name", "id_number"))
