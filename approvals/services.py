@@ -155,13 +155,14 @@ def request_approve(*, request_id: int, actor: Actor, note: str = "") -> Approva
 
 
 def _close(request: ApprovalRequest, *, status: str, actor: Actor | None, reason: str) -> None:
-    kind = request.kind_obj
-    if kind is not None and kind.on_close is not None:
-        kind.on_close(request, actor)
     request.status = status
     request.decided_at = timezone.now()
     request.decided_by = _person(actor) if actor is not None and status == RequestStatus.REJECTED else None
     request.decision_reason = reason
+    # After the fields are set, so the hook can tell rejected from withdrawn from expired and read the reason.
+    kind = request.kind_obj
+    if kind is not None and kind.on_close is not None:
+        kind.on_close(request, actor)
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
     audit.record(
         action=f"request.{status}.{request.kind}", actor=actor, org=_audit_org(request), target=request,
