@@ -78,6 +78,8 @@ class Org(MPTTModel):
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="org_code_not_empty"),
             models.CheckConstraint(condition=~Q(short_name=""), name="org_short_name_not_empty"),
+            # Two subordinates of one org with the same short name could not be told apart in lists.
+            models.UniqueConstraint(fields=["parent", "short_name"], name="org_short_name_unique_among_siblings"),
         ]
 
     def __str__(self) -> str:
@@ -137,5 +139,7 @@ class RegistrationCode(models.Model):
                 fields=["org"], condition=Q(used_at__isnull=True, revoked_at__isnull=True),
                 name="one_live_registration_code_per_org",
             ),
-            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="code_expires_after_creation"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="code_expires_after_creation"
+            ),
         ]

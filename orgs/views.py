@@ -1,0 +1,167 @@
+"""Pages of the org tree: the tree with search, an org's page, create/import children, edit info, delete.
+
+Views only parse input, ask orgs.permissions who may act, call one service or selector and render.
+Objects outside the actor's subtree are 404 (get_org_for); actions the actor may see but not do are 403.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm
+from .permissions import Actor, get_org_for, require
+
+
+def _optional_url(name: str, pk: int) -> str | None:
+    """The URL of a page another app provides, or None while that app does not provide it yet."""
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _admin_actor(request: HttpRequest) -> Actor:
+    actor = request.actor
+    require(actor.org is not None)  # members without an admin role see only themselves
+    return actor
+
+
+@login_required
+@require_GET
+def org_tree(request: HttpRequest) -> HttpResponse:
+    actor = _admin_actor(request)
+    query = request.GET.get("q", "").strip()
+    hits = selectors.search_orgs(actor, query) if query else None
+    if _is_htmx(request) and request.headers.get("HX-Target") == "search-results":
+        return render(request, "orgs/_search_results.html", {"query": query, "hits": hits})
+    root = selectors.org_with_count(actor.org.pk)
+    return render(request, "orgs/tree.html", {
+        "root": root, "children": selectors.children_with_counts(root), "query": query, "hits": hits,
+    })
+
+
+@login_required
+@require_GET
+def org_children(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_org_for(request.actor, pk)
+    return render(request, "orgs/_children.html", {"nodes": selectors.children_with_counts(org)})
+
+
+@login_required
+@require_GET
+def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    detail = selectors.org_detail(actor, org)
+    return render(request, "orgs/detail.html", {
+        "org": detail.org,
+        "detail": detail,
+        "may_create": actor.is_admin_of(org) and not org.is_branch,
+        "may_edit": actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org),
+        "may_delete": actor.is_direct_superior_admin_of(org),
+        "codes_url": _optional_url("org_codes", org.pk) if actor.is_admin_of(org) and not org.is_branch else None,
+        "members_url": _optional_url("member_list", org.pk) if org.is_branch else None,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    parent = get_org_for(actor, pk)
+    require(actor.is_admin_of(parent))  # only the new org's direct superior admin creates it
+    form = OrgCreateForm(request.POST or None, parent=parent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.org_create(actor=actor, parent=parent, **form.cleaned_data)
+        except services.OrgError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("%(org)s was created with the code %(code)s.")
+                             % {"org": org.short_name, "code": org.code})
+            return redirect("org_detail", pk=org.pk)
+    return render(request, "orgs/create.html", {"parent": parent, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_bulk_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    parent = get_org_for(actor, pk)
+    require(actor.is_admin_of(parent))
+    form = OrgBulkCreateForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.org_bulk_create_from_excel(actor=actor, parent=parent, file=form.cleaned_data["file"])
+        except services.OrgError as error:
+            form.add_error("file", error.message)
+        else:
+            if result.created:
+                messages.success(request, _("%(n)d organizations were created.") % {"n": len(result.created)})
+            if not result.errors:
+                return redirect("org_detail", pk=parent.pk)
+    return render(request, "orgs/bulk_create.html", {"parent": parent, "form": form, "result": result})
+
+
+@login_required
+@require_GET
+def org_bulk_template(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    parent = get_org_for(actor, pk)
+    require(actor.is_admin_of(parent))
+    response = HttpResponse(
+        services.org_sheet_template(parent),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = "attachment; filename=\"org-import-template.xlsx\""
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    at_once = actor.is_direct_superior_admin_of(org)
+    require(at_once or actor.is_admin_of(org))
+    initial = {name: getattr(org, name) for name in services.INFO_FIELDS}
+    form = OrgEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.org_update_info(actor=actor, org=org, changes=form.cleaned_data)
+        except services.OrgError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            if changed:
+                messages.success(request, _("The organization's info was updated."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("org_detail", pk=org.pk)
+    return render(request, "orgs/edit.html", {"org": org, "form": form, "at_once": at_once})
+
+
+@login_required
+@require_POST
+def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    require(actor.is_direct_superior_admin_of(org))
+    parent_pk = org.parent_id
+    try:
+        services.org_delete(actor=actor, org=org)
+    except services.OrgError as error:
+        messages.error(request, error.message)
+        return redirect("org_detail", pk=org.pk)
+    messages.success(request, _("%(org)s was deleted.") % {"org": org.short_name})
+    return redirect("org_detail", pk=parent_pk)
+
