@@ -8,6 +8,8 @@ from .models import Person, initial_password_expired, initial_password_for
 
 
 class IdNumberBackend(ModelBackend):
+    """Looks people up by their normalised ID number; throttling is the caller's job (members.accounts)."""
+
     def authenticate(self, request, id_number=None, password=None, **kwargs):
         if id_number is None:
             id_number = kwargs.get(Person.USERNAME_FIELD)
@@ -22,9 +24,11 @@ class IdNumberBackend(ModelBackend):
             return None
         if person.needs_password:
             # Anyone who knows an ID number knows this password: it only opens the activation step.
-            ok = constant_time_compare(password, initial_password_for(person)) and not initial_password_expired(
-                person
-            )
+            # Hash once anyway, so answering takes as long as for a real password or an unknown ID.
+            Person().set_password(password)
+            ok = constant_time_compare(
+                idnumber.normalize(password), initial_password_for(person)
+            ) and not initial_password_expired(person)
         else:
             ok = person.check_password(password)
         if ok and self.user_can_authenticate(person):
