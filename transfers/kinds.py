@@ -1,0 +1,39 @@
+"""The transfers' kinds on the approvals engine: the decision goes through the one inbox, the hooks keep
+the Transfer row's own state machine in step (apply on approval, close on reject/withdraw/expiry)."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from approvals.kinds import Kind, register
+
+
+def _current(transfer: Any) -> dict:
+    # Stale when the member is no longer in the branch the transfer started from.
+    from members.models import Member
+
+    return {"branch": Member.objects.filter(pk=transfer.member_id).values_list("branch_id", flat=True).first()}
+
+
+def _render(request: Any, field: str, value: Any) -> str:
+    names = (request.payload or {}).get("names", {})
+    return names.get(str(value)) or ("—" if value is None else f"#{value}")
+
+
+def _org_of(transfer: Any) -> Any:
+    return transfer.source_branch
+
+
+def register_kinds() -> None:
+    from . import services
+    from .models import Transfer
+
+    common = dict(
+        model=Transfer, apply=services.apply_decision, current_values=_current, org_of=_org_of,
+        allowed_fields=frozenset({"branch"}), render_value=_render, field_labels={"branch": _("Organization")},
+        may_withdraw=services.may_withdraw, on_close=services.close_by_request,
+    )
+    # Decided by a branch: its admin or its direct superior admin (transfer in; transfer out to a branch).
+    register(Kind(code=services.KIND_TO_BRANCH, label=_("Relationship transfer"), superior_may_decide=True, **common))
+    # Decided by a committee, work committee or general branch: its own admin, who then allocates a branch.
+    register(Kind(code=services.KIND_TO_ORG, label=_("Relationship transfer (to be allocated)"), **common))
