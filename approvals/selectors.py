@@ -1,0 +1,194 @@
+"""Read-only queries of the approvals app: the inbox, a requester's own requests, one request for
+display, and the audit trail of a subtree. Each takes the Actor and returns only what they may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from orgs.models import OrgAdmin
+from orgs.permissions import Actor, may_decide
+
+from .kinds import KINDS, default_render_value
+from .models import ApprovalRequest, AuditEntry, RequestStatus
+
+_REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org", "decided_by", "org")
+
+
+def _decidable_q(actor: Actor) -> Q:
+    """Requests the actor's org decides, plus (for kinds that allow it) those of its direct children."""
+    superior_kinds = [code for code, kind in KINDS.items() if kind.superior_may_decide]
+    q = Q(deciding_org_id=actor.org.pk)
+    if superior_kinds:
+        q |= Q(kind__in=superior_kinds, deciding_org__parent_id=actor.org.pk)
+    return q
+
+
+def inbox_requests(actor: Actor, *, decided: bool = False) -> QuerySet[ApprovalRequest]:
+    """Pending requests the actor may decide, newest first; with decided=True, the decided ones."""
+    if actor.org is None:
+        return ApprovalRequest.objects.none()
+    qs = ApprovalRequest.objects.filter(_decidable_q(actor)).select_related(*_REQUEST_RELATED)
+    if decided:
+        return qs.exclude(status=RequestStatus.PENDING).order_by("-decided_at", "-id")
+    return qs.filter(status=RequestStatus.PENDING).order_by("-created_at", "-id")
+
+
+def inbox_count(actor: Actor) -> int:
+    """The header badge: one COUNT query."""
+    if actor.org is None:
+        return 0
+    return ApprovalRequest.objects.filter(_decidable_q(actor), status=RequestStatus.PENDING).count()
+
+
+def my_requests(person: Any) -> QuerySet[ApprovalRequest]:
+    if not getattr(person, "pk", None):
+        return ApprovalRequest.objects.none()
+    return ApprovalRequest.objects.filter(requested_by=person).select_related(*_REQUEST_RELATED).order_by(
+        "-created_at", "-id"
+    )
+
+
+def may_view_request(actor: Actor, request: ApprovalRequest) -> bool:
+    """The requester, whoever may decide it, and admins above the org the request concerns."""
+    if getattr(actor.person, "pk", None) == request.requested_by_id:
+        return True
+    if actor.org is None:
+        return False
+    if may_decide(actor, request) or actor.administers(request.deciding_org):
+        return True
+    return request.org is not None and actor.administers(request.org)
+
+
+def get_request_for(actor: Actor, pk: Any) -> ApprovalRequest:
+    """The request if the actor may see it; 404 otherwise (strangers learn nothing)."""
+    try:
+        request = ApprovalRequest.objects.select_related(*_REQUEST_RELATED).get(pk=int(pk))
+    except (ApprovalRequest.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+    if not may_view_request(actor, request):
+        raise Http404
+    return request
+
+
+def may_withdraw(actor: Actor, request: ApprovalRequest) -> bool:
+    """The requester, or whoever the kind also allows (transfers: either side)."""
+    if getattr(actor.person, "pk", None) == request.requested_by_id:
+        return True
+    kind = KINDS.get(request.kind)
+    return bool(kind is not None and kind.may_withdraw is not None and kind.may_withdraw(request, actor))
+
+
+def pending_request(kind: str, obj: Any) -> ApprovalRequest | None:
+    """The pending request of this kind for obj, if any."""
+    return ApprovalRequest.objects.filter(
+        kind=kind, target_type=obj._meta.label_lower, target_id=obj.pk, status=RequestStatus.PENDING
+    ).select_related("requested_by").first()
+
+
+def admin_change_candidates(org: Any) -> QuerySet:
+    """The people who may become the org's admin: its cadres, except the current admin."""
+    from members.models import Person
+
+    current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True)
+    return (
+        Person.objects.filter(cadre_posts__org=org, is_active=True).exclude(pk__in=current)
+        .distinct().order_by("name", "pk")
+    )
+
+
+@dataclass
+class ChangeRow:
+    field: str
+    label: Any
+    old: str
+    new: str
+    stale: bool
+
+
+@dataclass
+class RequestRow:
+    """A request ready to display: its change rows in people's words and whether it is stale."""
+
+    request: ApprovalRequest
+    changes: list[ChangeRow]
+    stale: bool
+    target_missing: bool
+    may_decide: bool
+
+
+def _render(request: ApprovalRequest, field: str, value: Any) -> str:
+    kind = KINDS.get(request.kind)
+    if kind is None:
+        return "—" if value is None else str(value)
+    if kind.render_value is not None:
+        return kind.render_value(request, field, value)
+    return default_render_value(kind, field, value)
+
+
+def request_rows(actor: Actor, requests: list[ApprovalRequest], *, check_stale: bool = True) -> list[RequestRow]:
+    """Decorate requests for display. Stale detection loads the targets with one query per kind shown."""
+    targets: dict[tuple[str, int], Any] = {}
+    if check_stale:
+        by_kind: dict[str, set[int]] = {}
+        for r in requests:
+            if r.is_pending and r.kind in KINDS and KINDS[r.kind].stale_check:
+                by_kind.setdefault(r.kind, set()).add(r.target_id)
+        for code, ids in by_kind.items():
+            for pk, obj in KINDS[code].model._default_manager.in_bulk(list(ids)).items():
+                targets[(code, pk)] = obj
+    rows = []
+    for r in requests:
+        kind = KINDS.get(r.kind)
+        stale_fields: set[str] = set()
+        missing = False
+        if check_stale and r.is_pending and kind is not None and kind.stale_check:
+            target = targets.get((r.kind, r.target_id))
+            if target is None:
+                missing = True
+            else:
+                from .services import stale_fields as _stale
+
+                stale_fields = set(_stale(kind, r, target))
+        changes = [
+            ChangeRow(
+                field=name, label=kind.field_label(name) if kind else name,
+                old=_render(r, name, pair[0]), new=_render(r, name, pair[1]), stale=name in stale_fields,
+            )
+            for name, pair in r.changes.items()
+        ]
+        rows.append(RequestRow(
+            request=r, changes=changes, stale=bool(stale_fields), target_missing=missing,
+            may_decide=r.is_pending and actor.org is not None and may_decide(actor, r),
+        ))
+    return rows
+
+
+def audit_actions() -> list[str]:
+    """The action names recorded so far (for the filter)."""
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def audit_entries(
+    actor: Actor, *, action: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
+) -> QuerySet[AuditEntry]:
+    """Entries whose org lies in the actor's subtree, newest first; nothing for non-admins."""
+    if actor.org is None:
+        return AuditEntry.objects.none()
+    org = actor.org
+    qs = AuditEntry.objects.filter(
+        org__tree_id=org.tree_id, org__lft__gte=org.lft, org__rght__lte=org.rght
+    ).select_related("actor", "acting_org", "org")
+    if action:
+        qs = qs.filter(action__startswith=action)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        qs = qs.filter(at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+    return qs.order_by("-at", "-id")

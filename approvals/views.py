@@ -1,0 +1,160 @@
+"""Pages of the approvals app: the inbox, one request, the requester's own requests, the admin change,
+and the audit trail. Views parse input, call one service or selector, and render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orgs.models import OrgAdmin
+from orgs.permissions import get_org_for, may_decide, require
+
+from . import selectors, services
+from .forms import AdminChangeForm, AuditFilterForm, BulkDecisionForm, DecisionForm
+from .models import ApprovalRequest
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, qs, size: int = PAGE_SIZE):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    require(actor.org is not None)
+    decided = request.GET.get("tab") == "decided"
+    if request.method == "POST":
+        posted = [v for v in request.POST.getlist("requests") if v.isdigit()]
+        waiting = list(selectors.inbox_requests(actor).filter(pk__in=posted).values_list("pk", flat=True))
+        form = BulkDecisionForm(request.POST, request_ids=waiting)
+        if form.is_valid():
+            results = services.requests_decide_many(
+                request_ids=form.cleaned_data["requests"], actor=actor, approve=form.approve,
+                reason=form.cleaned_data["reason"],
+            )
+            done = [r for r in results if r.ok]
+            if done:
+                text = _("Approved %(n)d request(s).") if form.approve else _("Rejected %(n)d request(s).")
+                messages.success(request, text % {"n": len(done)})
+            for r in results:
+                if not r.ok:
+                    messages.error(request, _("Request #%(id)s: %(msg)s") % {"id": r.request_id, "msg": r.message})
+            return redirect("inbox")
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("inbox")
+    page = _page(request, selectors.inbox_requests(actor, decided=decided))
+    rows = selectors.request_rows(actor, list(page.object_list), check_stale=not decided)
+    return render(request, "approvals/inbox.html", {
+        "page": page, "rows": rows, "decided": decided,
+        "form": DecisionForm(),
+    })
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    req = selectors.get_request_for(actor, pk)
+    row = selectors.request_rows(actor, [req])[0]
+    return render(request, "approvals/request_detail.html", {
+        "req": req, "row": row, "form": DecisionForm(),
+        "may_withdraw": req.is_pending and selectors.may_withdraw(actor, req),
+    })
+
+
+@login_required
+@require_POST
+def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    req = selectors.get_request_for(actor, pk)
+    require(may_decide(actor, req))
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        row = selectors.request_rows(actor, [req])[0]
+        return render(request, "approvals/request_detail.html", {
+            "req": req, "row": row, "form": form, "may_withdraw": False,
+        }, status=400)
+    try:
+        if form.approve:
+            services.request_approve(request_id=req.pk, actor=actor, note=form.cleaned_data["reason"])
+            messages.success(request, _("Request approved; the change is in effect."))
+        else:
+            services.request_reject(request_id=req.pk, actor=actor, reason=form.cleaned_data["reason"])
+            messages.success(request, _("Request rejected."))
+    except services.ApprovalError as exc:
+        messages.error(request, str(exc))
+    return redirect("request_detail", pk=req.pk)
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    page = _page(request, selectors.my_requests(request.user))
+    rows = selectors.request_rows(request.actor, list(page.object_list), check_stale=False)
+    return render(request, "approvals/my_requests.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_POST
+def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    req = selectors.get_request_for(actor, pk)
+    require(selectors.may_withdraw(actor, req))
+    try:
+        services.request_withdraw(request_id=req.pk, actor=actor)
+    except services.ApprovalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Request withdrawn."))
+    return redirect("my_requests")
+
+
+@login_required
+def admin_change(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    require(actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org))
+    current = OrgAdmin.objects.select_related("person").filter(org=org).first()
+    candidates = selectors.admin_change_candidates(org)
+    pending = selectors.pending_request("admin_change", org)
+    form = AdminChangeForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.admin_change(
+                actor=actor, org=org, new_admin=form.cleaned_data["new_admin"], reason=form.cleaned_data["reason"],
+            )
+        except services.ApprovalError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if isinstance(outcome, ApprovalRequest):
+                messages.success(request, _("The admin change waits for the approval of %(org)s.")
+                                 % {"org": org.parent.short_name})
+                return redirect("request_detail", pk=outcome.pk)
+            messages.success(request, _("%(person)s is now the admin of %(org)s.")
+                             % {"person": outcome.person.name, "org": org.short_name})
+            return redirect("org_detail", pk=org.pk)
+    return render(request, "approvals/admin_change.html", {
+        "org": org, "form": form, "current": current, "pending": pending,
+        "at_once": actor.is_direct_superior_admin_of(org),
+    })
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    require(actor.org is not None)
+    form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.audit_entries(
+        actor, action=filters.get("action") or "", date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    page = _page(request, qs)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "approvals/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
