@@ -113,7 +113,8 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
-        indexes = [models.Index(fields=["branch", "status"])]
+        # The member list filters by branch and status and sorts by join date (see members.selectors).
+        indexes = [models.Index(fields=["branch", "status"]), models.Index(fields=["branch", "joined_on"])]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=MemberStatus.values), name="member_status_valid"),
             models.CheckConstraint(condition=~Q(development_number=""), name="member_devno_null_not_empty"),
