@@ -351,7 +351,7 @@ def org_complete(
     """
     if not actor.is_admin_of(org):
         raise PermissionDenied
-    org = Org.objects.select_for_update().select_related("secretary").get(pk=org.pk)
+    org = Org.objects.select_for_update(of=("self",)).select_related("secretary").get(pk=org.pk)
     secretary_name = (secretary_name or "").strip()
     try:
         number = idnumber.parse(secretary_id_number).number
