@@ -1,0 +1,104 @@
+"""The failure workbook: the failed rows as uploaded, in the same column layout, plus a reason column. Each bad
+cell is highlighted and carries its reason as a comment, so the admin fixes the cells and uploads the file again.
+
+Written with openpyxl's write-only mode (rows stream to disk; memory stays flat). Every cell is written as text
+in a text-formatted cell, so Excel cannot mangle ID numbers again and a value such as "=1+2" stays text rather
+than becoming a formula.
+"""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from .validation import Row
+
+# Characters XML 1.0 cannot hold (openpyxl refuses them).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+BAD_FONT = Font(color="9C0006")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+REASON_FILL = PatternFill("solid", fgColor="FFF2CC")
+YEAR_MONTH_KEYS = {"joined_on", "since"}
+
+
+def cell_as_text(value: object, *, year_month: bool = False) -> str | None:
+    """How a cell is written back: its text as the admin typed it, never a number or a formula."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return f"{value:%Y-%m}" if year_month else f"{value:%Y-%m-%d}"
+    return _ILLEGAL.sub("", str(value))
+
+
+class FailureWorkbook:
+    def __init__(self, path: Path, *, sheet_name: str, header_cells: list[object], positions: dict[str, int]) -> None:
+        self.path = path
+        self.count = 0
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(title=(sheet_name or "Sheet1")[:31])
+        self._positions = positions
+        self._key_at = {pos: key for key, pos in positions.items()}
+        self._width = max(len(header_cells), max(positions.values(), default=0) + 1)
+        self._sheet.freeze_panes = "A2"
+        for index in range(self._width + 1):
+            letter = _letter(index)
+            self._sheet.column_dimensions[letter].width = 40 if index == self._width else 16
+        header = []
+        for index in range(self._width):
+            value = header_cells[index] if index < len(header_cells) else None
+            header.append(self._text_cell(cell_as_text(value), bold=True, fill=HEADER_FILL))
+        header.append(self._text_cell(_("Failure reason"), bold=True, fill=REASON_FILL))
+        self._sheet.append(header)
+
+    def _text_cell(self, value: str | None, *, bold: bool = False, fill: PatternFill | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self._sheet, value=value)
+        if value is not None:
+            cell.data_type = "s"  # "=SUM(...)", "+86…", "@x" stay text
+        cell.number_format = "@"
+        if bold:
+            cell.font = Font(bold=True)
+        if fill is not None:
+            cell.fill = fill
+        return cell
+
+    def add(self, row: Row) -> None:
+        self.count += 1
+        cells = []
+        for index in range(self._width):
+            value = row.cells[index] if index < len(row.cells) else None
+            key = self._key_at.get(index)
+            cell = self._text_cell(cell_as_text(value, year_month=key in YEAR_MONTH_KEYS))
+            if key is not None and key in row.errors:
+                cell.fill = BAD_FILL
+                cell.font = BAD_FONT
+                comment = Comment(row.errors[key], "zhtj")
+                comment.width, comment.height = 320, 120
+                cell.comment = comment
+            cells.append(cell)
+        reason = self._text_cell(row.reason())
+        reason.alignment = Alignment(wrap_text=True, vertical="top")
+        cells.append(reason)
+        self._sheet.append(cells)
+
+    def save(self) -> Path | None:
+        """Write the file; None (and no file) when no row failed."""
+        if self.count == 0:
+            return None
+        self._book.save(self.path)
+        return self.path
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)

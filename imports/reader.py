@@ -1,0 +1,261 @@
+"""Opening an uploaded workbook safely and finding its data: the sheet and header row are found by the
+column names, so instruction sheets, merged title rows, extra and hidden columns and blank rows are fine.
+
+Every problem with the file as a whole raises FileError with one sentence a branch admin understands.
+Checks run before the spreadsheet is parsed: the size, the file signature, a zip's declared uncompressed size
+(zip bombs), XML document type declarations (entity expansion, external entities; checked with defusedxml)
+and the sheet's extent (row limit). python-calamine then reads the cells (about 15x faster than openpyxl).
+"""
+
+import io
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+from django.conf import settings
+from django.utils.translation import gettext as _
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+from .columns import BY_KEY, accepted_columns, help_texts, match_header, required_columns
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# How far down a sheet the header row may be (below title rows and notes).
+HEADER_SEARCH_ROWS = 30
+# Per zip member: a compression ratio above this on a large member is a zip bomb, not a spreadsheet.
+MAX_COMPRESSION_RATIO = 200
+PROLOG_BYTES = 4096
+
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"%PDF")
+
+
+class FileError(Exception):
+    """The file as a whole cannot be imported; str(exc) is the user-facing sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def max_uncompressed_bytes() -> int:
+    return getattr(settings, "ZHTJ_IMPORT_MAX_UNCOMPRESSED_BYTES", 20 * settings.ZHTJ_IMPORT_MAX_BYTES)
+
+
+def _check_signature(data: bytes, name: str) -> str:
+    """'xlsx' or 'xls' by content (never by the file name); FileError for anything else."""
+    if not data:
+        raise FileError(_("The file is empty. Choose the filled-in Excel workbook (.xlsx or .xls)."))
+    if data.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if data.startswith(OLE_MAGIC):
+        # An encrypted .xlsx is an OLE container holding an "EncryptedPackage" stream.
+        if "EncryptedPackage".encode("utf-16-le") in data[:4 * 1024 * 1024] or b"EncryptedPackage" in data[:65536]:
+            raise _password_error()
+        return "xls"
+    if data.startswith(IMAGE_SIGNATURES):
+        raise FileError(_("This file is an image or a PDF, not an Excel workbook. Upload the filled-in template"
+                          " (.xlsx or .xls)."))
+    head = data[:2048]
+    try:
+        head.decode("utf-8")
+        looks_text = True
+    except UnicodeDecodeError:
+        looks_text = False
+    if looks_text or name.lower().endswith((".csv", ".txt")):
+        raise FileError(_("This file is plain text (for example CSV) renamed or saved as text, not an Excel"
+                          " workbook. Open it in Excel or WPS and save it as .xlsx, then upload it again."))
+    raise FileError(_("This file is not an Excel workbook. Upload the filled-in template (.xlsx or .xls)."))
+
+
+def _password_error() -> FileError:
+    return FileError(_("This workbook is protected with a password. Open it, remove the password (save it"
+                       " without encryption), then upload it again."))
+
+
+def _corrupt_error() -> FileError:
+    return FileError(_("The workbook is damaged or incomplete (perhaps the upload or download was cut short)."
+                       " Open it in Excel or WPS, save it again as .xlsx, and upload the new file."))
+
+
+def _check_xlsx_container(data: bytes) -> None:
+    """Zip-level checks before any XML is parsed: total and per-member size, and no DTDs in the XML parts."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _corrupt_error() from None
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        if "word/document.xml" in names:
+            raise FileError(_("This is a Word document, not an Excel workbook. Upload the filled-in template"
+                              " (.xlsx or .xls)."))
+        raise FileError(_("This file is not an Excel workbook. Upload the filled-in template (.xlsx or .xls)."))
+    total = sum(info.file_size for info in infos)
+    if total > max_uncompressed_bytes() or any(
+        info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        for info in infos
+    ):
+        raise FileError(_("This workbook unpacks to far more data than a member list can hold; it cannot be"
+                          " imported. Split it into smaller files or use the template."))
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            try:
+                with archive.open(info) as part:
+                    prolog = part.read(PROLOG_BYTES)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError):
+                # RuntimeError: an encrypted zip member.
+                raise _corrupt_error() from None
+            _check_prolog(prolog)
+
+
+def _check_prolog(prolog: bytes) -> None:
+    """Feed the start of an XML part to defusedxml: any DTD, entity or external reference is refused."""
+    parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    try:
+        parser.feed(prolog)
+    except DefusedXmlException:
+        raise FileError(_("This workbook contains XML declarations that spreadsheet programs never write"
+                          " (entities or external references); it was refused for safety. Save it again from"
+                          " Excel or WPS as .xlsx.")) from None
+    except Exception:  # noqa: BLE001 - a cut-off prolog is expected here; calamine reports real damage
+        pass
+
+
+def _cell_text(value: object) -> str:
+    return unicodedata.normalize("NFKC", str(value)).strip() if value not in (None, "") else ""
+
+
+@dataclass
+class SheetData:
+    """The data sheet of a workbook: where the header is, which column holds what, and the rows below it."""
+
+    sheet_name: str
+    header_index: int  # 0-based row index of the header row
+    header_cells: list[object]  # the header row as uploaded (for the failure workbook's layout)
+    positions: dict[str, int]  # column key -> position in a row
+    end_row: int  # 0-based index of the sheet's last row
+    _sheet: object
+
+    @property
+    def max_data_rows(self) -> int:
+        return max(self.end_row - self.header_index, 0)
+
+    def iter_rows(self) -> Iterator[tuple[int, list[object]]]:
+        """(Excel row number, cells) for every non-blank row below the header, the help row skipped."""
+        helps = help_texts()
+        for index, cells in enumerate(self._sheet.iter_rows()):
+            if index <= self.header_index:
+                continue
+            texts = [_cell_text(c) for c in cells]
+            if not any(texts):
+                continue  # blank, or formatted but empty
+            if all(t in helps for t in texts if t):
+                continue  # the template's help row
+            yield index + 1, list(cells)
+
+
+class Workbook:
+    """An opened, checked workbook; use find_data() to locate the data sheet."""
+
+    def __init__(self, path: str | Path, *, name: str = "") -> None:
+        path = Path(path)
+        size = path.stat().st_size
+        if size > settings.ZHTJ_IMPORT_MAX_BYTES:
+            raise FileError(_("The file is %(size)s MB; at most %(max)s MB can be imported at once. Split it into"
+                              " smaller files.") % {"size": f"{size / 1048576:.1f}",
+                                                    "max": f"{settings.ZHTJ_IMPORT_MAX_BYTES / 1048576:.0f}"})
+        data = path.read_bytes()
+        self.format = _check_signature(data, name or path.name)
+        if self.format == "xlsx":
+            _check_xlsx_container(data)
+        try:
+            self._book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except PasswordError:
+            raise _password_error() from None
+        except (CalamineError, ValueError, OSError, TypeError):
+            if self.format == "xls":
+                raise FileError(_("This .xls workbook is damaged or is not a real Excel file. Open it in Excel or"
+                                  " WPS, save it as .xlsx, and upload the new file.")) from None
+            raise _corrupt_error() from None
+        del data
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheet_names)
+
+    def find_data(self, kind: str) -> SheetData:
+        """The first sheet whose header row names the required columns of this kind."""
+        best: tuple[int, SheetData | None, list[str]] = (0, None, [])
+        for name in self._book.sheet_names:
+            try:
+                sheet = self._book.get_sheet_by_name(name)
+            except PasswordError:
+                raise _password_error() from None
+            except (CalamineError, ValueError, OSError):
+                raise _corrupt_error() from None
+            found = _find_header(sheet, name)
+            if found is None:
+                continue
+            score = len(found.positions)
+            if "name" in found.positions and "id_number" in found.positions and score > best[0]:
+                best = (score, found, [])
+                break
+            if score > best[0]:
+                best = (score, found, [])
+        data = best[1]
+        if data is None or "id_number" not in data.positions or "name" not in data.positions:
+            raise FileError(_("No sheet in this workbook has the header row of the import template (columns such"
+                              " as 姓名 and 身份证号码). Download the template and copy the data into it."))
+        _check_kind(data, kind)
+        missing = [c.header for c in required_columns(kind) if c.key not in data.positions]
+        if missing:
+            raise FileError(_("The sheet “%(sheet)s” has no column “%(col)s”. Add it (the template has every"
+                              " column) and upload the file again.") % {"sheet": data.sheet_name,
+                                                                         "col": "”, “".join(missing)})
+        if data.max_data_rows > settings.ZHTJ_IMPORT_MAX_ROWS:
+            raise FileError(_("The sheet has %(n)s rows; at most %(max)s rows can be imported at once. Split it into"
+                              " smaller files.") % {"n": data.max_data_rows, "max": settings.ZHTJ_IMPORT_MAX_ROWS})
+        return data
+
+
+def _find_header(sheet, name: str) -> SheetData | None:
+    best: SheetData | None = None
+    for index, cells in enumerate(sheet.iter_rows()):
+        if index >= HEADER_SEARCH_ROWS:
+            break
+        positions: dict[str, int] = {}
+        duplicates: list[str] = []
+        for pos, cell in enumerate(cells):
+            key = match_header(cell) if isinstance(cell, str) else None
+            if key is None:
+                continue
+            if key in positions:
+                duplicates.append(BY_KEY[key].header)
+                continue
+            positions[key] = pos
+        if len(positions) >= 2 and (best is None or len(positions) > len(best.positions)):
+            if duplicates:
+                raise FileError(_("The column “%(col)s” appears twice in the sheet “%(sheet)s” (perhaps in a hidden"
+                                  " column). Keep one and upload the file again.") % {"col": duplicates[0],
+                                                                                      "sheet": name})
+            best = SheetData(sheet_name=name, header_index=index, header_cells=list(cells), positions=positions,
+                             end_row=sheet.end[0] if sheet.end else index, _sheet=sheet)
+            if "name" in positions and "id_number" in positions:
+                break
+    return best
+
+
+def _check_kind(data: SheetData, kind: str) -> None:
+    """The member template in a committee, or the cadre template in a branch, is the wrong template."""
+    member_only = {c.key for c in accepted_columns("member")} - {c.key for c in accepted_columns("cadre")}
+    has_member_columns = bool(member_only & data.positions.keys())
+    if kind == "cadre" and has_member_columns:
+        raise FileError(_("This is the member template (it has columns such as 入团年月 and 民族). Members are"
+                          " imported by their branch; this organization imports its own cadres with the cadre"
+                          " template: download it on this page."))
+    if kind == "member" and not has_member_columns and "position" in data.positions:
+        raise FileError(_("This is the cadre template. A branch imports its members with the member template"
+                          " (it also has the cadre-post columns): download it on this page."))

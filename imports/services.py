@@ -1,0 +1,307 @@
+"""Import jobs: accepting an upload, running it (in the request, a Celery worker or the command), retrying.
+
+A run reads, checks and inserts the rows batch by batch inside ONE transaction, so memory stays flat and
+either every valid row is committed together with the job's success, or nothing is. A crash rolls back and
+marks the job failed and retryable; a killed worker leaves a "running" job without a heartbeat, which
+selectors.refresh_stale() marks failed and retryable. Imports are serialised (an advisory lock on
+PostgreSQL; SQLite's single writer), so the same file uploaded twice imports nobody twice: the second run
+finds everyone already a member.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals import audit
+from orgs.models import Org
+from orgs.permissions import Actor
+
+from .columns import kind_for_org
+from .commit import commit_rows
+from .failures import FailureWorkbook
+from .models import ImportJob, ImportKind, ImportStatus
+from .reader import FileError, Workbook
+from .validation import Row, RowChecker, clean_row
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 2000
+FAILURES_SHOWN = 500  # kept on the job for the result page; the workbook holds them all
+ADVISORY_LOCK_KEY = 0x7A68746A  # "zhtj": one import commits at a time
+ALLOWED_EXTENSIONS = (".xlsx", ".xls", ".xlsm")
+
+
+def too_big_message(size: int) -> str:
+    return _("The file is %(size)s MB; at most %(max)s MB can be imported at once. Split it into smaller files.") % {
+        "size": f"{size / 1048576:.1f}", "max": f"{settings.ZHTJ_IMPORT_MAX_BYTES / 1048576:.0f}"}
+
+
+class ImportRefused(Exception):
+    """A user-facing refusal before a job starts (wrong file type, no permission...)."""
+
+
+def result_sentence(kind: str, imported: int, failed: int) -> str:
+    """The one sentence every import ends with, on the page and from the command."""
+    if kind == ImportKind.CADRE:
+        return _("Imported %(imported)d cadre(s), %(failed)d cadre(s) failed to import") % {
+            "imported": imported, "failed": failed}
+    return _("Imported %(imported)d member(s), %(failed)d member(s) failed to import") % {
+        "imported": imported, "failed": failed}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    imported: int = 0
+    failed: int = 0
+    failures: list[dict] = field(default_factory=list)  # {"row": n, "reason": "..."} for every failed row
+    failure_path: Path | None = None
+
+    @property
+    def sentence(self) -> str:
+        return result_sentence(self.kind, self.imported, self.failed)
+
+
+# -- progress, kept in the cache so the page can read it while the job's transaction is open -------------
+
+def progress_key(job_id: int) -> str:
+    return f"imports:progress:{job_id}"
+
+
+def _report(job: ImportJob, *, read: int, validated: int, imported: int) -> None:
+    cache.set(progress_key(job.pk), {"read": read, "validated": validated, "imported": imported,
+                                     "at": time.time()}, timeout=24 * 3600)
+
+
+# -- accepting an upload --------------------------------------------------------------------------------
+
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> ImportJob:
+    """Store the upload and check the file as a whole; a bad file gives a failed job with its one sentence.
+
+    actor None is an operator at the command line (manage.py import_members).
+    """
+    if actor is not None and not actor.is_admin_of(org):
+        raise ImportRefused(_("Only the organization's own admin may import into it."))
+    name = Path(upload.name or "upload.xlsx").name[:200]
+    job = ImportJob(org=org, kind=kind_for_org(org), file_name=name, file_size=upload.size or 0,
+                    created_by=getattr(actor, "person", None) if actor is not None else None)
+    if (upload.size or 0) > settings.ZHTJ_IMPORT_MAX_BYTES:
+        job.status, job.error_message = ImportStatus.FAILED, too_big_message(upload.size)
+        job.finished_at = timezone.now()
+        job.save()
+        return job
+    job.file_sha256 = _sha256(upload)
+    job.save()
+    # The stored name is the job id: the uploaded name is shown, never used as a path.
+    job.file.save(f"job-{job.pk}{Path(name).suffix.lower()[:6] or '.xlsx'}", upload, save=False)
+    try:
+        data = Workbook(job.file.path, name=name).find_data(job.kind)
+        job.background = data.max_data_rows > settings.ZHTJ_IMPORT_BACKGROUND_ROWS
+    except FileError as exc:
+        _fail_file(job, exc.message)
+        return job
+    job.save(update_fields=["file", "file_sha256", "background"])
+    return job
+
+
+def start_job(job: ImportJob) -> None:
+    """Run a queued job: small files now, large ones on a worker once the surrounding transaction commits."""
+    if job.status != ImportStatus.QUEUED:
+        return
+    if job.background:
+        from .tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+    else:
+        run_job(job.pk)
+
+
+def _fail_file(job: ImportJob, message: str) -> None:
+    job.status = ImportStatus.FAILED
+    job.error_message = message
+    job.retryable = False
+    job.finished_at = timezone.now()
+    _delete_upload(job)
+    job.save()
+
+
+def _delete_upload(job: ImportJob) -> None:
+    if job.file:
+        job.file.delete(save=False)
+    job.file = ""
+
+
+# -- running ----------------------------------------------------------------------------------------------
+
+def _claim(job_id: int) -> ImportJob | None:
+    """queued → running (or take over a running job whose worker died); None when there is nothing to do."""
+    from .selectors import is_stale
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("org__type", "created_by").get(pk=job_id)
+        if job.status == ImportStatus.RUNNING and is_stale(job):
+            pass  # a redelivered task after a killed worker: run it again
+        elif job.status != ImportStatus.QUEUED:
+            return None
+        job.status = ImportStatus.RUNNING
+        job.attempts += 1
+        job.started_at = timezone.now()
+        job.error_message = ""
+        job.save(update_fields=["status", "attempts", "started_at", "error_message"])
+    _report(job, read=0, validated=0, imported=0)
+    return job
+
+
+def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
+    """Run one job to its end; never raises for a bad file or a crash (the job records it)."""
+    job = _claim(job_id)
+    if job is None:
+        return None
+    if actor is None and job.created_by is not None:
+        actor = Actor(person=job.created_by, org=job.org)
+    try:
+        return _execute(job, actor)
+    except FileError as exc:
+        _fail_file(job, exc.message)
+        return None
+    except Exception:
+        log.exception("import job %s crashed", job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
+            error_message=_("The import stopped because of an unexpected error, so nothing was imported. You can"
+                            " run it again."))
+        return None
+
+
+def _lock_imports() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+
+
+def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
+    today = timezone.localdate()
+    result = ImportResult(kind=job.kind)
+    data = Workbook(job.file.path, name=job.file_name).find_data(job.kind)
+    handle, name = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    tmp_path = Path(name)
+    failures = FailureWorkbook(tmp_path, sheet_name=data.sheet_name, header_cells=data.header_cells,
+                               positions=data.positions)
+    read = validated = 0
+    try:
+        with transaction.atomic():
+            _lock_imports()
+            org = Org.objects.select_for_update().select_related("type").get(pk=job.org_id)
+            checker = RowChecker(org, job.kind, today=today)
+            batch: list[Row] = []
+
+            def flush() -> None:
+                nonlocal validated
+                checker.check_batch(batch)
+                good = [r for r in batch if r.ok]
+                for r in batch:
+                    if not r.ok:
+                        failures.add(r)
+                        result.failures.append({"row": r.number, "reason": r.reason()})
+                result.imported += commit_rows(good, org=org, kind=job.kind, job=job, actor=actor)
+                validated += len(batch)
+                batch.clear()
+                _report(job, read=read, validated=validated, imported=result.imported)
+
+            for number, cells in data.iter_rows():
+                read += 1
+                row = clean_row(number, cells, data.positions, job.kind, today=today)
+                checker.check_in_file(row)
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    flush()
+            flush()
+            if read == 0:
+                raise FileError(_("The sheet “%(sheet)s” has a header row but no data rows below it. Fill in one"
+                                  " row per person and upload the file again.") % {"sheet": data.sheet_name})
+            result.failed = len(result.failures)
+            saved = failures.save()
+            job.status = ImportStatus.SUCCEEDED
+            job.rows_read, job.rows_validated = read, validated
+            job.rows_imported, job.rows_failed = result.imported, result.failed
+            job.failures = result.failures[:FAILURES_SHOWN]
+            job.finished_at = timezone.now()
+            job.retryable = False
+            if saved is not None:
+                with saved.open("rb") as fh:
+                    job.failure_file.save(f"job-{job.pk}-failures.xlsx", File(fh), save=False)
+                result.failure_path = Path(job.failure_file.path)
+            _delete_upload(job)  # done with it: the failure workbook carries what is left to fix
+            job.save()
+            audit.record(action="import.finished", actor=actor, org=org, target=job,
+                         after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
+                                "failed": result.failed})
+    except BaseException:
+        if job.failure_file:  # saved just before a commit that did not happen
+            job.failure_file.delete(save=False)
+        raise
+    finally:
+        tmp_path.unlink(missing_ok=True)
+    _report(job, read=read, validated=validated, imported=result.imported)
+    return result
+
+
+# -- retry and the command --------------------------------------------------------------------------------
+
+def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
+    """Run a failed, retryable job again with the same file."""
+    from .selectors import refresh_stale
+
+    refresh_stale(job)
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if actor is not None and not actor.is_admin_of(locked.org):
+            raise ImportRefused(_("Only the organization's own admin may import into it."))
+        if locked.status != ImportStatus.FAILED or not locked.retryable or not locked.file:
+            raise ImportRefused(_("This import cannot be run again; upload the file again instead."))
+        locked.status = ImportStatus.QUEUED
+        locked.error_message = ""
+        locked.finished_at = None
+        locked.save(update_fields=["status", "error_message", "finished_at"])
+        start_job(locked)
+    locked.refresh_from_db()
+    return locked
+
+
+def import_path(path: Path, *, org: Org) -> tuple[ImportJob, ImportResult | None]:
+    """The command's way in: the same job, run in this process whatever the size."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if not path.is_file():
+        raise FileError(_("There is no file at %(path)s.") % {"path": path})
+    size = path.stat().st_size
+    if size > settings.ZHTJ_IMPORT_MAX_BYTES:
+        raise FileError(too_big_message(size))
+    job = create_job(actor=None, org=org, upload=SimpleUploadedFile(path.name, path.read_bytes()))
+    if job.status == ImportStatus.FAILED:
+        return job, None
+    result = run_job(job.pk)
+    job.refresh_from_db()
+    return job, result
+

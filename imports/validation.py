@@ -1,0 +1,318 @@
+"""Checking import rows: cleaning what Excel did to the cells, the member rules (members.rules, the same as the
+single-member form), duplicates inside the file, and the database checks done once per batch of rows.
+
+clean_row() is pure and cheap; RowChecker.check_batch() runs a fixed number of queries per batch, never per row.
+"""
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from members import idnumber
+from members.choices import CadreNature, Education, PoliticalStatus, Position
+from members.models import Cadre, Member, Person
+from members.rules import (
+    MemberInput,
+    check_member,
+    normalize_development_number,
+    normalize_ethnicity,
+    normalize_phone,
+    parse_year_month,
+)
+
+from .columns import BY_KEY
+from .models import ImportKind
+
+# Excel keeps 15 significant digits of a number: an 18-digit ID number stored as a number is already broken.
+EXCEL_DIGITS = 15
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+POLITICAL_ALIASES = {"团员": PoliticalStatus.LEAGUE_MEMBER, "共青团员": PoliticalStatus.LEAGUE_MEMBER,
+                     "预备党员": PoliticalStatus.PROBATIONARY_PARTY, "党员": PoliticalStatus.PARTY_MEMBER,
+                     "中国共产党党员": PoliticalStatus.PARTY_MEMBER,
+                     "中国共产党预备党员": PoliticalStatus.PROBATIONARY_PARTY}
+EDUCATION_ALIASES = {"硕士": Education.MASTER, "研究生": Education.MASTER, "博士": Education.DOCTOR,
+                     "大学本科": Education.BACHELOR, "大学专科": Education.JUNIOR_COLLEGE,
+                     "专科": Education.JUNIOR_COLLEGE,
+                     "中等专科": Education.VOCATIONAL, "职高": Education.VOCATIONAL, "技校": Education.VOCATIONAL}
+GENDERS = {"男": "M", "女": "F", "M": "M", "F": "F", "MALE": "M", "FEMALE": "F"}
+
+
+@dataclass
+class Row:
+    """One data row: where it is, what was uploaded, what it means once cleaned, and what is wrong with it."""
+
+    number: int  # the Excel row number
+    cells: list[object]
+    values: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # column key ("" for the row) -> message
+    person_id: int | None = None  # an existing person this row attaches to
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def fail(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, message)
+
+    def reason(self) -> str:
+        """All problems of the row in one line, each named by its column header."""
+        parts = []
+        for key, message in self.errors.items():
+            header = BY_KEY[key].header if key in BY_KEY else ""
+            parts.append(f"{header}：{message}" if header else message)
+        return "；".join(parts)
+
+
+def text(value: object) -> str:
+    """A cell as clean text: full-width forms folded (NFKC), non-breaking and stray spaces trimmed, and a
+    number Excel stored for typed digits given back as those digits (13800138000.0 → '13800138000')."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    result = unicodedata.normalize("NFKC", str(value))
+    return _SPACES.sub(" ", result).strip()
+
+
+def clean_name(value: object) -> str:
+    name = text(value)
+    # Chinese names never contain spaces; "张 三" is a typing slip. Other scripts keep one space.
+    return name.replace(" ", "") if _CJK.search(name) else name
+
+
+def clean_id_number(value: object) -> tuple[str, str | None]:
+    """(normalised number, an error if Excel destroyed it)."""
+    if isinstance(value, bool):
+        return "", None
+    if isinstance(value, int | float):
+        digits = str(int(value)) if float(value).is_integer() or isinstance(value, int) else str(value)
+        if len(digits) > EXCEL_DIGITS:
+            return digits, _(
+                "This ID number was stored as a number, so Excel kept only its first 15 digits and lost the last"
+                " ones. Format the column as text, type the full number again, and upload the file."
+            )
+        return digits, None
+    raw = text(value)
+    if _SCIENTIFIC.match(raw.replace(" ", "")):
+        return raw, _(
+            "This ID number was stored as a number (shown as %(raw)s), so Excel kept only its first 15 digits and"
+            " lost the last ones. Format the column as text, type the full number again, and upload the file."
+        ) % {"raw": raw}
+    return idnumber.normalize(raw), None
+
+
+def _choice(value: object, aliases: dict[str, str]) -> str:
+    raw = text(value).replace(" ", "")
+    return str(aliases.get(raw, raw))
+
+
+def _year_month(row: Row, key: str, value: object) -> dt.date | None:
+    try:
+        return parse_year_month(value)
+    except ValidationError as exc:
+        row.fail(key, " ".join(exc.messages))
+        return None
+
+
+def clean_row(number: int, cells: list[object], positions: dict[str, int], kind: str, *,
+              today: dt.date) -> Row:
+    """Clean one row and check it against the rules that need no database."""
+    row = Row(number=number, cells=cells)
+
+    def cell(key: str) -> object:
+        pos = positions.get(key)
+        return cells[pos] if pos is not None and pos < len(cells) else None
+
+    values = row.values
+    values["name"] = clean_name(cell("name"))
+    id_number, id_error = clean_id_number(cell("id_number"))
+    values["id_number"] = id_number
+    if id_error:
+        row.fail("id_number", id_error)
+    values["phone"] = normalize_phone(cell("phone"))
+    values["email"] = text(cell("email")).replace(" ", "")
+    values["position"] = _choice(cell("position"), {})
+    nature = _choice(cell("nature"), {})
+    values["nature"] = nature or (CadreNature.PART_TIME if values["position"] else "")
+    values["since"] = _year_month(row, "since", cell("since"))
+
+    if kind == ImportKind.MEMBER:
+        values["ethnicity"] = normalize_ethnicity(text(cell("ethnicity")).replace(" ", ""))
+        values["political_status"] = _choice(cell("political_status"), POLITICAL_ALIASES)
+        values["joined_on"] = _year_month(row, "joined_on", cell("joined_on"))
+        values["development_number"] = normalize_development_number(cell("development_number"))
+        values["education"] = _choice(cell("education"), EDUCATION_ALIASES)
+        values["occupation"] = text(cell("occupation"))
+        data = MemberInput(
+            name=values["name"], id_number=id_number, ethnicity=values["ethnicity"],
+            political_status=values["political_status"], joined_on=values["joined_on"],
+            development_number=values["development_number"], phone=values["phone"], email=values["email"],
+            education=values["education"], occupation=values["occupation"],
+        )
+        errors = check_member(data, today=today, has_cadre_post=bool(values["position"]))
+        if "joined_on" in row.errors:
+            errors.pop("joined_on", None)  # the parse error already says more
+        if id_error:
+            errors.pop("id_number", None)
+    else:
+        # A cadre of a committee need not be a member: only the person's own fields are checked, with the
+        # same rules as the member form (the member-only fields get neutral values and their errors dropped).
+        data = MemberInput(
+            name=values["name"], id_number=id_number, ethnicity="汉族",
+            political_status=PoliticalStatus.LEAGUE_MEMBER, joined_on=None, development_number=None,
+            phone=values["phone"], email=values["email"], education="", occupation="",
+        )
+        errors = {k: v for k, v in check_member(data, today=today, has_cadre_post=True).items()
+                  if k in ("name", "id_number", "phone", "email") and not (k == "id_number" and id_error)}
+    for key, message in errors.items():
+        row.fail(key, message)
+
+    _check_post(row, kind, today)
+    _check_gender(row, cell("gender"))
+    return row
+
+
+def _check_post(row: Row, kind: str, today: dt.date) -> None:
+    values = row.values
+    position, since, nature = values["position"], values["since"], values["nature"]
+    if not position:
+        if kind == ImportKind.CADRE:
+            row.fail("position", _("Choose the post (团内现任职务) from the list."))
+        elif since is not None or nature:
+            row.fail("position", _("A post date was given without a post."))
+        return
+    if position not in Position.values:
+        row.fail("position", _("%(value)s is not a league post; choose one of: %(choices)s.")
+                 % {"value": position, "choices": "、".join(Position.values)})
+    if since is None and "since" not in row.errors:
+        row.fail("since", _("Enter the year and month the post was taken up (e.g. 2022-09)."))
+    elif since is not None and since > today:
+        row.fail("since", _("The post date %(month)s is in the future.") % {"month": f"{since:%Y-%m}"})
+    if nature not in CadreNature.values:
+        row.fail("nature", _("%(value)s is not a cadre type; choose one of: %(choices)s.")
+                 % {"value": nature, "choices": "、".join(CadreNature.values)})
+
+
+def _check_gender(row: Row, value: object) -> None:
+    given = text(value).replace(" ", "").upper()
+    if not given or "id_number" in row.errors:
+        return
+    gender = GENDERS.get(given)
+    if gender is None:
+        row.fail("gender", _("Gender must be 男 or 女."))
+        return
+    try:
+        info = idnumber.parse(row.values["id_number"])
+    except ValidationError:
+        return
+    if info.gender != gender:
+        row.fail("gender", _("The gender %(given)s does not agree with the ID number, which says %(id)s.")
+                 % {"given": text(value), "id": "男" if info.gender == "M" else "女"})
+
+
+def people_in_transfer(member_ids: list[int]) -> set[int]:
+    """Hook: member ids with an open relationship transfer (none while the transfers app offers no selector)."""
+    try:
+        from transfers.selectors import members_in_transfer_ids
+    except ImportError:
+        return set()
+    return members_in_transfer_ids(member_ids)
+
+
+class RowChecker:
+    """The checks that depend on other rows and on the database, for one import into one org.
+
+    Rows are fed in file order, one batch at a time; within the file the first occurrence of an ID number or
+    development number wins and later ones fail, naming the first row.
+    """
+
+    def __init__(self, org, kind: str, *, today: dt.date) -> None:
+        self.org = org
+        self.kind = kind
+        self.today = today
+        self.seen_ids: dict[str, int] = {}
+        self.seen_devnos: dict[str, int] = {}
+        self.secretary_row: int | None = None
+        self.org_has_secretary = Cadre.objects.filter(org=org, position=Position.SECRETARY).exists()
+
+    def check_in_file(self, row: Row) -> None:
+        """Duplicates inside the file (pure, in file order)."""
+        values = row.values
+        number = values.get("id_number")
+        if number and "id_number" not in row.errors:
+            first = self.seen_ids.setdefault(number, row.number)
+            if first != row.number:
+                row.fail("id_number", _("The same ID number is already in row %(row)d of this file.") % {"row": first})
+        devno = values.get("development_number")
+        if devno and "development_number" not in row.errors:
+            first = self.seen_devnos.setdefault(devno, row.number)
+            if first != row.number:
+                row.fail("development_number", _("The same development number is already in row %(row)d of this"
+                                                 " file.") % {"row": first})
+        if values.get("position") == Position.SECRETARY and row.ok:
+            if self.org_has_secretary:
+                row.fail("position", _("%(org)s already has a secretary (书记); record this person with another"
+                                       " post or change the current secretary first.") % {"org": self.org})
+            elif self.secretary_row is not None:
+                row.fail("position", _("Only one secretary (书记) per organization: row %(row)d already names"
+                                       " one.") % {"row": self.secretary_row})
+            else:
+                self.secretary_row = row.number
+
+    def check_batch(self, rows: list[Row]) -> None:
+        """The database checks for a batch of rows that passed everything else: three queries at most."""
+        candidates = [r for r in rows if r.ok]
+        if not candidates:
+            return
+        by_id = {r.values["id_number"]: r for r in candidates}
+        people = (
+            Person.objects.filter(id_number__in=list(by_id))
+            .values_list("id", "id_number", "name", "membership__id", "membership__branch_id",
+                         "membership__branch__short_name")
+        )
+        member_ids: dict[int, Row] = {}
+        existing: dict[str, tuple] = {}
+        for pid, number, name, member_id, branch_id, branch_name in people:
+            existing[number] = (pid, name, member_id, branch_id, branch_name)
+            row = by_id[number]
+            if name != row.values["name"]:
+                row.fail("name", _("This ID number is already registered under a different name. Check the name"
+                                   " and the ID number."))
+                continue
+            row.person_id = pid
+            if self.kind == ImportKind.MEMBER and member_id is not None:
+                if branch_id == self.org.pk:
+                    row.fail("id_number", _("Already a member here."))
+                else:
+                    row.fail("id_number", _("Already a member of %(org)s; to move them here, use a relationship"
+                                            " transfer (组织关系转接).") % {"org": branch_name})
+                member_ids[member_id] = row
+        if member_ids:
+            for member_id in people_in_transfer(list(member_ids)):
+                row = member_ids[member_id]
+                row.errors["id_number"] = _("This member is in a relationship transfer; wait until it is finished.")
+        if self.kind == ImportKind.MEMBER:
+            devnos = {r.values["development_number"]: r for r in candidates if r.ok and r.values["development_number"]}
+            if devnos:
+                for devno in Member.objects.filter(development_number__in=list(devnos)).values_list(
+                        "development_number", flat=True):
+                    devnos[devno].fail("development_number", _("This development number already belongs to another"
+                                                               " member."))
+        with_person = {r.person_id: r for r in candidates if r.ok and r.person_id and r.values["position"]}
+        if with_person:
+            for pid, position in Cadre.objects.filter(org=self.org, person_id__in=list(with_person)).values_list(
+                    "person_id", "position"):
+                row = with_person[pid]
+                if position == row.values["position"]:
+                    row.fail("position", _("Already holds this post here."))

@@ -1,0 +1,90 @@
+"""Building small import workbooks (.xlsx with openpyxl, .xls with xlwt) for the import tests."""
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+
+from members import idnumber
+
+MEMBER_HEADERS = ["姓名", "身份证号码", "民族", "政治面貌", "入团年月", "发展团员编号", "手机号码", "电子邮箱", "学历",
+                  "职业"]
+CADRE_HEADERS = ["姓名", "身份证号码", "手机号码", "电子邮箱", "团内现任职务", "任现职年月", "团干部性质"]
+
+_serial = iter(range(100, 100000))
+
+
+def new_id(birth: dt.date = dt.date(2004, 3, 15), region: str = "110101") -> str:
+    return idnumber.make(region, birth, next(_serial))
+
+
+def member_row(name: str = "张三", id_number: str | None = None, **over) -> dict:
+    row = {"姓名": name, "身份证号码": id_number or new_id(), "民族": "汉族", "政治面貌": "共青团员",
+           "入团年月": "2019-05", "发展团员编号": None, "手机号码": "13800138000", "电子邮箱": "", "学历": "本科",
+           "职业": "学生"}
+    row.update(over)
+    if row["发展团员编号"] is None and str(row["入团年月"]).startswith("20") and "发展团员编号" not in over:
+        row["发展团员编号"] = f"{str(row['入团年月'])[:4]}{next(_serial):08d}"
+    return row
+
+
+def cadre_row(name: str = "李四", id_number: str | None = None, **over) -> dict:
+    row = {"姓名": name, "身份证号码": id_number or new_id(dt.date(1990, 6, 1)), "手机号码": "13900139000",
+           "电子邮箱": "", "团内现任职务": "组织委员", "任现职年月": "2022-09", "团干部性质": "兼职"}
+    row.update(over)
+    return row
+
+
+def xlsx(rows: list[dict], headers: list[str] | None = None, *, title_rows: list[list] = (), before_sheets=(),
+         sheet: str = "团员信息") -> bytes:
+    headers = headers or (list(rows[0].keys()) if rows else MEMBER_HEADERS)
+    book = openpyxl.Workbook()
+    first = book.active
+    for name, lines in before_sheets:
+        ws = book.create_sheet(name)
+        for line in lines:
+            ws.append(line)
+    ws = book.create_sheet(sheet)
+    book.remove(first)
+    for line in title_rows:
+        ws.append(line)
+    ws.append(headers)
+    for row in rows:
+        ws.append([row.get(h) for h in headers])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xls(rows: list[dict], headers: list[str] | None = None, *, sheet: str = "团员信息") -> bytes:
+    import xlwt
+
+    headers = headers or list(rows[0].keys())
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet(sheet)
+    date_style = xlwt.easyxf(num_format_str="yyyy-mm")
+    for c, h in enumerate(headers):
+        ws.write(0, c, h)
+    for r, row in enumerate(rows, start=1):
+        for c, h in enumerate(headers):
+            value = row.get(h)
+            if value is None:
+                continue
+            if isinstance(value, dt.date):
+                ws.write(r, c, value, date_style)
+            else:
+                ws.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write(tmp_path: Path, data: bytes, name: str = "members.xlsx") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def read_xlsx(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
