@@ -153,11 +153,10 @@ def reset_code_issue(request: HttpRequest, pk: int) -> HttpResponse:
     code = None
     if request.method == "POST":
         code = accounts.reset_code_issue(actor=request.actor, person=person)
-    response = render(request, "accounts/reset_code.html", {
+    # never_cache marks the page no-store: the code must not linger in any cache.
+    return render(request, "accounts/reset_code.html", {
         "person": person, "code": code, "hours": settings.ZHTJ_RESET_CODE_HOURS,
     })
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @never_cache

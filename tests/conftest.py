@@ -26,12 +26,19 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _test_http_and_static(settings):
-    # The test client speaks plain HTTP, and tests never run collectstatic (no manifest to look names up in).
-    settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+@pytest.fixture(scope="session", autouse=True)
+def _test_http_and_static():
+    # Tests speak plain HTTP (the test client and the live server alike) and never run collectstatic (no
+    # manifest). Session-wide, before live_server: its handler reads SECURE_SSL_REDIRECT once, at start.
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(
+        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False,
+        STORAGES={**settings.STORAGES,
+                  "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    ):
+        yield
 
 
 @dataclass

@@ -44,11 +44,6 @@ def _captcha_test_mode(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings):
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture(autouse=True)
 def _limits(settings):
     settings.ZHTJ_LOGIN_MAX_FAILURES = 3
     settings.ZHTJ_LOGIN_MAX_FAILURES_PER_IP = 5
