@@ -214,6 +214,11 @@ def is_side_admin(actor: Actor, transfer: Transfer) -> bool:
     )
 
 
+def may_withdraw_transfer(actor: Actor, transfer: Transfer) -> bool:
+    """Either side, or whoever submitted it."""
+    return transfer.submitted_by_id == getattr(actor.person, "pk", None) or is_side_admin(actor, transfer)
+
+
 def may_withdraw(request: ApprovalRequest, actor: Actor) -> bool:
     """The engine's may_withdraw hook: either side may withdraw a pending transfer."""
     transfer = (
