@@ -5,7 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from approvals.models import AuditEntry
@@ -20,6 +20,13 @@ from . import factories as f
 from .conftest import login_as
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The messages are asserted in their English source form, whatever the compiled catalog holds.
+    with translation.override("en"):
+        yield
 
 PASSWORD = "Kx7#mq-2Lp!a"
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from approvals.models import AuditEntry
@@ -20,6 +20,13 @@ from orgs.permissions import Actor
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The messages are asserted in their English source form, whatever the compiled catalog holds.
+    with translation.override("en"):
+        yield
 
 
 def actor(person, org):

@@ -4,7 +4,7 @@ verifier, with a deputy standing in when verification fails."""
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from approvals.models import AuditEntry
 from members.models import Cadre, Person
@@ -17,6 +17,13 @@ from . import factories as f
 from .conftest import login_as
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The messages are asserted in their English source form, whatever the compiled catalog holds.
+    with translation.override("en"):
+        yield
 
 
 class RejectingVerifier:
