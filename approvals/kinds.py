@@ -141,12 +141,9 @@ def default_render_value(kind: Kind, field: str, value: Any) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # The kinds this app defines: org info and admin change. (personal_info: members; transfers: transfers.)
 
-# Org info fields an edit may change. The org code and type are fixed once set: the code is the org's
-# identity in every exchange and import file, and the type decides containment; both change only through a
-# structural operation, never an info edit. Names change with the direct superior's approval.
-ORG_INFO_FIELDS = frozenset(
-    {"short_name", "full_name", "contact_phone", "contact_email", "secretary", "secretary_is_deputy"}
-)
+# Org info: the fields and their rules belong to orgs.services (INFO_FIELDS, org_update_info). The org code
+# and type are fixed once set: the code is the org's identity in every exchange and import file, and the
+# type decides containment; neither is an info field. Names change with the direct superior's approval.
 
 
 def _org_of_org(org: models.Model) -> Any:
@@ -154,11 +151,24 @@ def _org_of_org(org: models.Model) -> Any:
 
 
 def _org_info_apply(request: ApprovalRequest, actor: Actor) -> None:
-    apply_field_changes(request.target, request.changes)
+    # The decider is the admin of the org's direct superior, so orgs' own at-once path applies the change
+    # with every rule of the tree (names, sibling names, contacts) checked again now, and audits it.
+    from django.core.exceptions import PermissionDenied
+
+    from orgs.services import OrgError, org_update_info
+
+    try:
+        org_update_info(actor=actor, org=request.target, changes={n: p[1] for n, p in request.changes.items()})
+    except OrgError as exc:
+        raise ApprovalError(exc.message) from None
+    except PermissionDenied:
+        raise ApprovalError(_("The organization is no longer directly under yours; reject the request.")) from None
 
 
 def _org_info_current(org: models.Model) -> dict:
-    return field_values(org, sorted(ORG_INFO_FIELDS))
+    from orgs.services import INFO_FIELDS
+
+    return field_values(org, INFO_FIELDS)
 
 
 def _person_name(pk: Any) -> str:
@@ -168,12 +178,6 @@ def _person_name(pk: Any) -> str:
         return "—"
     person = Person.objects.filter(pk=pk).only("name", "id_number").first()
     return f"{person.name}（{person.masked_id_number}）" if person else f"#{pk}"
-
-
-def _org_info_render(request: ApprovalRequest, field: str, value: Any) -> str:
-    if field == "secretary":
-        return _person_name(value)
-    return default_render_value(KINDS["org_info"], field, value)
 
 
 def _admin_change_current(org: models.Model) -> dict:
@@ -200,11 +204,12 @@ def _admin_change_render(request: ApprovalRequest, field: str, value: Any) -> st
 
 def register_builtin_kinds() -> None:
     from orgs.models import Org
+    from orgs.services import INFO_FIELDS
 
     register(Kind(
         code="org_info", label=_("Organization info change"), model=Org,
         apply=_org_info_apply, current_values=_org_info_current,
-        org_of=_org_of_org, allowed_fields=ORG_INFO_FIELDS, render_value=_org_info_render,
+        org_of=_org_of_org, allowed_fields=frozenset(INFO_FIELDS),
     ))
     register(Kind(
         code="admin_change", label=_("Admin change"), model=Org,
