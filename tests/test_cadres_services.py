@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from approvals.models import AuditEntry
 from members import services
@@ -12,6 +13,14 @@ from members.services import MemberError
 from orgs.permissions import Actor
 
 from . import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are asserted in their English source form, whatever the compiled catalog holds.
+    with translation.override("en"):
+        yield
+
 
 SINCE = dt.date(2023, 9, 1)
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from members import idnumber
 from members.rules import (
@@ -15,6 +16,14 @@ from members.rules import (
     parse_year_month,
     turned_on,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are asserted in their English source form, whatever the compiled catalog holds.
+    with translation.override("en"):
+        yield
+
 
 TODAY = dt.date(2026, 11, 26)
 

@@ -5,6 +5,7 @@ import io
 import itertools
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from approvals import services as approvals
@@ -17,6 +18,14 @@ from members.services import MemberError
 from orgs.permissions import Actor
 
 from . import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are asserted in their English source form, whatever the compiled catalog holds.
+    with translation.override("en"):
+        yield
+
 
 _devno = itertools.count(1)
 
