@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from members.middleware import ACTING_ORG_SESSION_KEY
@@ -78,6 +79,7 @@ def org_codes(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+@sensitive_post_parameters("code", "password", "password2")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register_admin(request: HttpRequest) -> HttpResponse:
