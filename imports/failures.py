@@ -6,6 +6,7 @@ in a text-formatted cell, so Excel cannot mangle ID numbers again and a value su
 than becoming a formula.
 """
 
+import contextlib
 import datetime as dt
 import re
 from pathlib import Path
@@ -93,9 +94,17 @@ class FailureWorkbook:
     def save(self) -> Path | None:
         """Write the file; None (and no file) when no row failed."""
         if self.count == 0:
+            self.discard()
             return None
         self._book.save(self.path)
         return self.path
+
+
+    def discard(self) -> None:
+        """Drop the sheet's temporary rows without writing a workbook."""
+        # Nothing was written; a cleanup error here is irrelevant.
+        with contextlib.suppress(Exception):
+            self._sheet.close()
 
 
 def _letter(index: int) -> str:

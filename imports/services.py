@@ -48,6 +48,11 @@ def too_big_message(size: int) -> str:
         "size": f"{size / 1048576:.1f}", "max": f"{settings.ZHTJ_IMPORT_MAX_BYTES / 1048576:.0f}"}
 
 
+def no_rows_message(sheet: str) -> str:
+    return _("The sheet “%(sheet)s” has a header row but no data rows below it. Fill in one row per person and"
+             " upload the file again.") % {"sheet": sheet}
+
+
 class ImportRefused(Exception):
     """A user-facing refusal before a job starts (wrong file type, no permission...)."""
 
@@ -116,6 +121,8 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
     job.file.save(f"job-{job.pk}{Path(name).suffix.lower()[:6] or '.xlsx'}", upload, save=False)
     try:
         data = Workbook(job.file.path, name=name).find_data(job.kind)
+        if next(data.iter_rows(), None) is None:
+            raise FileError(no_rows_message(data.sheet_name))
         job.background = data.max_data_rows > settings.ZHTJ_IMPORT_BACKGROUND_ROWS
     except FileError as exc:
         _fail_file(job, exc.message)
@@ -238,8 +245,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                     flush()
             flush()
             if read == 0:
-                raise FileError(_("The sheet “%(sheet)s” has a header row but no data rows below it. Fill in one"
-                                  " row per person and upload the file again.") % {"sheet": data.sheet_name})
+                raise FileError(no_rows_message(data.sheet_name))
             result.failed = len(result.failures)
             saved = failures.save()
             job.status = ImportStatus.SUCCEEDED

@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from members import idnumber
 
@@ -88,3 +89,35 @@ def write(tmp_path: Path, data: bytes, name: str = "members.xlsx") -> Path:
 
 def read_xlsx(data: bytes) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(data))
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploads and failure workbooks go to a per-test MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def upload(data: bytes, name: str = "members.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def run_import(org, data: bytes, name: str = "members.xlsx", actor=None):
+    """Create and run a job as the web upload does (in-process); returns the refreshed job and the result."""
+    from imports import services
+
+    job = services.create_job(actor=actor, org=org, upload=upload(data, name))
+    result = None
+    if job.status == "queued":
+        result = services.run_job(job.pk, actor=actor)
+    job.refresh_from_db()
+    return job, result
+
+
+def db_counts() -> tuple[int, int, int, int]:
+    from approvals.models import AuditEntry
+    from members.models import Cadre, Member, Person
+
+    return Person.objects.count(), Member.objects.count(), Cadre.objects.count(), AuditEntry.objects.count()
