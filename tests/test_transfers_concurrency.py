@@ -1,0 +1,128 @@
+"""Transfers under concurrency (PostgreSQL, two threads): exactly one consistent outcome every time."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from approvals.audit import AuditEntry
+from approvals.kinds import ApprovalError
+from members.models import Member
+from orgs.permissions import Actor
+from transfers import services
+from transfers.models import Status, Transfer
+
+from . import factories as f
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    # A transactional test's flush empties the table the data migration filled; put the rows back.
+    import importlib
+
+    from orgs.models import OrgType
+
+    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
+        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
+
+
+def act(person, org) -> Actor:
+    return Actor(person=person, org=org)
+
+
+def race(*calls) -> list:
+    """Run each call in its own thread, released together; return each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            with translation.override("en"):
+                barrier.wait()
+                results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def out(tree, member, target):
+    return services.transfer_out_submit(actor=act(tree.branch_admin, tree.branch), member_id=member.pk,
+                                        target_org_id=target.pk, reason="就业")
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_approvals_at_once_one_wins(tree, attempt):
+    transfer = out(tree, tree.member, tree.sibling)
+    results = race(
+        lambda: services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling)),
+        lambda: services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc)),
+    )
+    wins = [r for r in results if isinstance(r, Transfer)]
+    losses = [r for r in results if isinstance(r, ApprovalError)]
+    assert len(wins) == 1 and len(losses) == 1, results
+    assert "already been" in str(losses[0])
+    assert Member.objects.get(pk=tree.member.pk).branch_id == tree.sibling.pk
+    assert Transfer.objects.get(pk=transfer.pk).status == Status.COMPLETED
+    # One approval only (one entry in each side's trail).
+    assert AuditEntry.objects.filter(action="transfer.approve", target_id=str(transfer.pk),
+                                     org=tree.branch).count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_transfer_out_racing_transfer_in_one_wins(tree, attempt):
+    member = f.make_member(tree.branch)
+    person = member.person
+    results = race(
+        lambda: out(tree, member, tree.sibling),
+        lambda: services.transfer_in_submit(
+            actor=act(tree.branch2_admin, tree.branch2), target_branch=tree.branch2, name=person.name,
+            id_number=person.id_number, reason="升学",
+        ),
+    )
+    wins = [r for r in results if isinstance(r, Transfer)]
+    losses = [r for r in results if isinstance(r, ApprovalError)]
+    assert len(wins) == 1 and len(losses) == 1, results
+    assert "in progress" in str(losses[0])
+    assert Transfer.objects.filter(member=member).count() == 1
+    assert Transfer.objects.open().filter(member=member).count() == 1
+    assert Member.objects.get(pk=member.pk).branch_id == tree.branch.pk
+
+
+def test_approval_racing_withdrawal_one_wins(tree):
+    transfer = out(tree, tree.member, tree.sibling)
+    results = race(
+        lambda: services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling)),
+        lambda: services.transfer_withdraw(transfer_id=transfer.pk, actor=act(tree.branch_admin, tree.branch)),
+    )
+    assert sum(isinstance(r, Transfer) for r in results) == 1, results
+    final = Transfer.objects.get(pk=transfer.pk)
+    branch = Member.objects.get(pk=tree.member.pk).branch_id
+    assert (final.status, branch) in {(Status.COMPLETED, tree.sibling.pk), (Status.WITHDRAWN, tree.branch.pk)}
+
+
+def test_two_allocations_at_once_one_wins(tree):
+    transfer = out(tree, tree.member, tree.wc)
+    wc = act(tree.wc_admin, tree.wc)
+    services.transfer_approve(transfer_id=transfer.pk, actor=wc)
+    results = race(
+        lambda: services.transfer_allocate(transfer_id=transfer.pk, actor=wc, branch_id=tree.sibling.pk),
+        lambda: services.transfer_allocate(transfer_id=transfer.pk, actor=wc, branch_id=tree.branch2.pk),
+    )
+    wins = [r for r in results if isinstance(r, Transfer)]
+    assert len(wins) == 1, results
+    final = Transfer.objects.get(pk=transfer.pk)
+    assert final.status == Status.COMPLETED
+    assert Member.objects.get(pk=tree.member.pk).branch_id == final.allocated_branch_id == wins[0].allocated_branch_id
