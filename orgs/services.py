@@ -355,7 +355,7 @@ def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]
     unknown = set(changes) - set(INFO_FIELDS)
     if unknown:
         raise OrgError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    org = Org.objects.select_for_update().select_related("type", "parent").get(pk=org.pk)
+    org = Org.objects.select_for_update(of=("self",)).select_related("type", "parent").get(pk=org.pk)
     if org.parent_id != actor.org.pk:  # re-checked after locking: the org may have moved
         raise PermissionDenied
     diff = org_info_changes(org, changes)
@@ -388,7 +388,7 @@ def org_delete(*, actor: Actor, org: Org) -> None:
         raise PermissionDenied
     lock_tree()
     try:
-        org = Org.objects.select_for_update().select_related("type", "parent").get(pk=org.pk)
+        org = Org.objects.select_for_update(of=("self",)).select_related("type", "parent").get(pk=org.pk)
     except Org.DoesNotExist:
         raise OrgError(_("This organization no longer exists.")) from None
     if org.parent_id != actor.org.pk:
