@@ -54,9 +54,9 @@ def stale_fields(kind: Kind, request: ApprovalRequest, target: Any) -> list[str]
 def _lock_request(request_id: int) -> ApprovalRequest:
     try:
         return (
-            ApprovalRequest.objects.select_for_update(of=("self",))
-            .select_related("deciding_org", "decided_by", "requested_by")
-            .get(pk=request_id)
+            # Only the request row is locked and joined rows are not fetched with it: after waiting for a
+            # concurrent decider, PostgreSQL re-reads the locked row but not rows joined to it.
+            ApprovalRequest.objects.select_for_update(of=("self",)).get(pk=request_id)
         )
     except (ApprovalRequest.DoesNotExist, TypeError, ValueError):
         raise ApprovalError(_("No such request.")) from None
@@ -288,7 +288,7 @@ def admin_change(*, actor: Actor, org: Org, new_admin: Any, reason: str) -> Appr
     reason = (reason or "").strip()
     if not reason:
         raise ApprovalError(_("Give a reason for the admin change."))
-    org = Org.objects.select_for_update().select_related("parent").get(pk=org.pk)
+    org = Org.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
     if new_admin is None or not Cadre.objects.filter(org=org, person=new_admin).exists():
         raise ApprovalError(_("The new admin must be a cadre of this organization."))
     current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True).first()

@@ -345,3 +345,31 @@ def test_two_admins_deciding_at_once_exactly_one_wins(tree):
     assert (tree.branch.short_name == "新名称") == (req.status == RequestStatus.APPROVED)
     assert AuditEntry.objects.filter(action__startswith="request.", action__contains="ed.org_info").exclude(
         action__startswith="request.submitted").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_leave_one_pending_request(tree):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit(new: str) -> None:
+        try:
+            barrier.wait()
+            request_submit(kind="org_info", target=tree.branch, changes={"short_name": ["一班团支部", new]},
+                           actor=actor(tree.branch_admin, tree.branch), deciding_org=tree.gb)
+            outcomes.append("ok")
+        except ApprovalError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(name,)) for name in ("甲", "乙")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert ApprovalRequest.objects.filter(status=RequestStatus.PENDING).count() == 1
