@@ -264,6 +264,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
     except BaseException:
+        failures.discard()
         if job.failure_file:  # saved just before a commit that did not happen
             job.failure_file.delete(save=False)
         raise

@@ -53,6 +53,9 @@ def xlsx(rows: list[dict], headers: list[str] | None = None, *, title_rows: list
     ws.append(headers)
     for row in rows:
         ws.append([row.get(h) for h in headers])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text that looks like a formula, as a user can type it
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
