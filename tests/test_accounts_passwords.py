@@ -24,8 +24,9 @@ NEW = "Violet-harbour-77"
 
 
 def zh(message) -> str:
+    """The message as a Chinese user sees it (English until the catalog is compiled)."""
     with translation.override("zh-hans"):
-        return str(message)
+        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def snapshot(person: Person) -> tuple:

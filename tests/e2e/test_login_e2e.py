@@ -32,7 +32,7 @@ def test_first_login_with_initial_password_sets_password_then_lands_home(
     try:
         page.goto(f"{live_server.url}/login/")
         assert page.locator("html").get_attribute("lang") == "zh-hans"
-        assert page.get_by_text("智慧团建", exact=True).is_visible()
+        assert page.locator("main").get_by_text("智慧团建", exact=True).is_visible()
         assert page.locator("label[for=id_id_number]").inner_text().strip() == zh("ID number")
         assert page.locator("img.captcha").is_visible()
 
