@@ -249,6 +249,20 @@ def test_transfer_in_not_found_message_is_identical_for_every_mismatch(tree):
 
 
 @pytest.mark.django_db
+def test_transfer_in_lookups_are_throttled_per_admin(tree, settings):
+    settings.ZHTJ_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        with pytest.raises(services.TransferError, match="No member matches"):
+            transfer_in(tree, name="某某")
+    # Locked now: even the right name and ID number are not looked up, so guessing gains nothing.
+    with pytest.raises(services.TransferError, match="Too many unsuccessful searches"):
+        transfer_in(tree)
+    assert not Transfer.objects.exists()
+    # Another admin is not affected.
+    transfer_in(tree, actor=act(tree.gb_admin, tree.gb), target=tree.branch2)
+
+
+@pytest.mark.django_db
 def test_transfer_in_accepts_lowercase_and_spaced_id_number(tree):
     spaced = " " + tree.member.person.id_number.lower() + " "
     transfer = transfer_in(tree, id_number=spaced)

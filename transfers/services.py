@@ -15,6 +15,7 @@ from approvals import services as approvals
 from approvals.audit import record
 from approvals.kinds import ApprovalError
 from approvals.models import ApprovalRequest
+from members import throttle
 from members.choices import MemberStatus
 from members.models import Member
 from orgs.models import Category, Org
@@ -28,6 +29,8 @@ from .models import Direction, Reason, Status, Transfer
 KIND_TO_BRANCH = "transfer"
 KIND_TO_ORG = "transfer_to_org"
 KINDS = (KIND_TO_BRANCH, KIND_TO_ORG)
+
+LOOKUP_SCOPE = "transfer_lookup"
 
 _CLOSED_BY_REQUEST = {"rejected": Status.REJECTED, "withdrawn": Status.WITHDRAWN, "expired": Status.EXPIRED}
 
@@ -140,10 +143,18 @@ def transfer_in_submit(*, actor: Actor, target_branch: Org, name: str, id_number
         raise TransferError(_("That organization does not exist."))
     if not actor.administers(target):
         raise TransferError(_("You can only transfer members into a branch you administer."))
+    # Name + ID number is the only key: throttle misses per admin so it cannot be brute-forced.
+    account = f"person:{actor.person.pk}"
+    lock = throttle.current_lock(LOOKUP_SCOPE, account=account, ip=None)
+    if lock is not None:
+        raise TransferError(_("Too many unsuccessful searches. Try again in %(minutes)d minutes.")
+                            % {"minutes": lock.minutes_left()})
     member = selectors.find_member(name=name, id_number=id_number)
     if member is None:
+        throttle.register_failure(LOOKUP_SCOPE, account=account, ip=None)
         # The same words whether the ID number exists, the name differs, or neither: nothing leaks.
         raise TransferError(_("No member matches this name and ID number. Check both and try again."))
+    throttle.register_success(LOOKUP_SCOPE, account=account)
     return _create(actor=actor, member_id=member.pk, target=target, direction=Direction.IN, reason=reason,
                    reason_text=reason_text)
 
