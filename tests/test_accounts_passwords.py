@@ -92,6 +92,10 @@ def id_digits_password(person: Person) -> str:
     return "Zq!" + person.id_number[6:14] + "mm"
 
 
+def fullwidth_id_digits_password(person: Person) -> str:
+    return "Zq!" + "".join(chr(ord(c) + 0xFEE0) for c in person.id_number[6:14]) + "mm"
+
+
 @pytest.mark.parametrize(
     "make_password, message",
     [
@@ -100,9 +104,10 @@ def id_digits_password(person: Person) -> str:
         (lambda p: "iloveyou", "This password is too common."),
         (lambda p: "Password1", "This password is too common."),
         (id_digits_password, "The password may not contain digits of your ID number."),
+        (fullwidth_id_digits_password, "The password may not contain digits of your ID number."),
         (lambda p: p.id_number[-8:], "The password may not contain digits of your ID number."),
     ],
-    ids=["short", "all-digits", "common", "common-capitalised", "id-digits", "initial-password"],
+    ids=["short", "all-digits", "common", "common-capitalised", "id-digits", "fullwidth-id-digits", "initial-password"],
 )
 def test_each_password_rule_is_refused_with_a_clear_message(client, db, make_password, message):
     person = f.make_person(password=None)
