@@ -305,12 +305,23 @@ def test_direct_superior_may_decide_when_kind_allows(tree):
         KINDS.pop("test_superior")
 
 
+@pytest.fixture
+def org_types(transactional_db):
+    # A transactional test's flush empties the table the data migration filled; put the rows back.
+    import importlib
+
+    from orgs.models import OrgType
+
+    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
+        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
+
+
 # --- two admins at once -----------------------------------------------------------------------------------
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_admins_deciding_at_once_exactly_one_wins(tree):
+def test_two_admins_deciding_at_once_exactly_one_wins(org_types, tree):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks")
     req = submit_rename(tree)
@@ -349,7 +360,7 @@ def test_two_admins_deciding_at_once_exactly_one_wins(tree):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_submissions_at_once_leave_one_pending_request(tree):
+def test_two_submissions_at_once_leave_one_pending_request(org_types, tree):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks")
     barrier = threading.Barrier(2)
