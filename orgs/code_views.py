@@ -109,8 +109,12 @@ def register_admin(request: HttpRequest) -> HttpResponse:
     value = form.data.get("org") if form.is_bound else form.initial.get("org")
     if value:
         chosen = Org.objects.select_related("type", "parent").filter(code=value).first()
+    # Without JavaScript the search box submits here (GET ?q=) and the matches render with the page.
+    query = (request.GET.get("q") or "").strip() if request.method == "GET" else ""
     return render(request, "codes/register_admin.html", {
         "form": form, "chosen": chosen, "chosen_list": [chosen] if chosen else [],
+        "search_value": query or (chosen.short_name if chosen else ""),
+        "results": codes.orgs_for_registration(query) if "q" in request.GET else None,
     })
 
 

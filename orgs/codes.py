@@ -28,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,17 +167,16 @@ class CodeStatus:
 def subordinate_code_status(org: Org, *, now: dt.datetime | None = None) -> list[CodeStatus]:
     """The direct subordinates of org with their latest code's state and current admin (3 queries)."""
     now = now or timezone.now()
+    newest = RegistrationCode.objects.filter(org=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
     children = list(
-        Org.objects.filter(parent=org).select_related("type", "admin_assignment__person").order_by("code")
+        Org.objects.filter(parent=org)
+        .select_related("type", "admin_assignment__person")
+        .annotate(latest_code_id=Subquery(newest))
+        .order_by("code")
     )
-    latest: dict[int, RegistrationCode] = {}
-    codes = (
-        RegistrationCode.objects.filter(org__parent=org)
-        .select_related("used_by")
-        .order_by("org_id", "-created_at", "-id")
-    )
-    for row in codes:
-        latest.setdefault(row.org_id, row)
+    # Only each org's newest code is read, however many were issued over the years.
+    ids = [child.latest_code_id for child in children if child.latest_code_id is not None]
+    latest = {row.org_id: row for row in RegistrationCode.objects.filter(pk__in=ids).select_related("used_by")}
     result = []
     for child in children:
         row = latest.get(child.pk)
@@ -288,14 +287,19 @@ def admin_register(
     if created:
         person = Person.objects.create_user(number, name, password=password, phone=phone)
     else:
+        # Both refusals below are counted like wrong codes: a code holder must not probe names or passwords.
         if person.name != name:
-            raise CodeError(_("The name does not match our record for this ID number."), field="name")
+            error = _wrong(org, ip, _("The name does not match our record for this ID number."))
+            error.field = "name"
+            raise error
         if not person.needs_password:
             if not person.check_password(password):
-                raise CodeError(_(
+                error = _wrong(org, ip, _(
                     "An account with this ID number already exists: enter that account's password to take on"
                     " the admin role."
-                ), field="password")
+                ))
+                error.field = "password"
+                raise error
         else:
             person.set_password(password)
             person.password_set_at = now
@@ -391,6 +395,7 @@ def org_complete(
     old_posts = Cadre.objects.filter(org=org, position=Position.SECRETARY)
     if not as_deputy:
         old_posts = old_posts.exclude(person=person)
+    ended = list(old_posts.values_list("person_id", flat=True))
     old_posts.delete()
     if as_deputy:
         Cadre.objects.get_or_create(person=person, org=org, position=Position.DEPUTY_SECRETARY,
@@ -406,6 +411,6 @@ def org_complete(
     record(
         action="org.complete", actor=actor, org=org, target=org, before=before,
         after={"contact_phone": org.contact_phone, "contact_email": org.contact_email,
-               "secretary_id": person.pk, "secretary_is_deputy": as_deputy},
+               "secretary_id": person.pk, "secretary_is_deputy": as_deputy, "secretary_posts_ended": ended},
     )
     return CompleteResult(org=org, secretary=person, verified=not as_deputy)

@@ -223,6 +223,30 @@ def test_wrong_codes_are_throttled_per_org(tree, settings):
     register(tree.branch2, other, ip="10.9.9.9")
 
 
+def test_guessing_an_existing_accounts_password_is_throttled(tree, settings):
+    settings.ZHTJ_LOGIN_MAX_FAILURES = 3
+    existing = f.make_person(name="李四", password="Own-pass-9x!")
+    code = issue(tree)
+    for guess in ("Guess-one-11", "Guess-two-22", "Guess-three-33"):
+        with pytest.raises(CodeError, match="that account's password"):
+            register(tree.branch, code, id_number=existing.id_number, name="李四", password=guess)
+    with pytest.raises(CodeError, match="Too many"):
+        register(tree.branch, code, id_number=existing.id_number, name="李四", password="Own-pass-9x!")
+    assert nothing_consumed(tree.branch)
+
+
+def test_probing_names_of_an_id_number_is_throttled(tree, settings):
+    settings.ZHTJ_LOGIN_MAX_FAILURES = 2
+    existing = f.make_person(name="李四")
+    code = issue(tree)
+    for guess in ("张三", "王五"):
+        with pytest.raises(CodeError, match="name does not match"):
+            register(tree.branch, code, id_number=existing.id_number, name=guess, password="Str0ng-pass!")
+    with pytest.raises(CodeError, match="Too many"):
+        register(tree.branch, code, id_number=existing.id_number, name="李四", password="Str0ng-pass!")
+    assert nothing_consumed(tree.branch)
+
+
 def test_wrong_codes_are_throttled_per_address(tree, settings):
     settings.ZHTJ_LOGIN_MAX_FAILURES_PER_IP = 3
     orgs = [tree.branch, tree.branch2, tree.gb]
@@ -313,6 +337,11 @@ def test_org_search_finds_by_name_and_code(client, tree):
     assert 'value="B0002"' in by_code
     short = client.get(reverse("register_admin_orgs"), {"q": "一"}).content.decode()
     assert 'type="radio"' not in short
+
+
+def test_org_search_works_without_javascript(client, tree):
+    page = client.get(reverse("register_admin"), {"q": "二班"}).content.decode()
+    assert 'value="B0002"' in page and 'form="register-form"' in page
 
 
 def test_org_search_shows_no_personal_data(client, tree):

@@ -189,10 +189,9 @@ def test_command_exits_non_zero_for_unknown_org(tree, capsys):
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_registering_with_one_code_at_once_only_one_wins():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
     parent = f.make_org("committee", code="PR01")
     org = f.make_org("branch", parent=parent, code="PB01")
     boss = f.make_admin(parent)

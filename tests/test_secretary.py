@@ -122,6 +122,8 @@ def test_a_new_secretary_replaces_the_old_post(tree):
     second = complete(tree, name="钱书记").secretary
     posts = Cadre.objects.filter(org=tree.branch, position="书记")
     assert [p.person_id for p in posts] == [second.pk] and first.pk != second.pk
+    last = AuditEntry.objects.filter(action="org.complete").order_by("-id").first()
+    assert last.after["secretary_posts_ended"] == [first.pk] and last.before["secretary_id"] == first.pk
 
 
 def test_existing_person_with_another_name_is_refused(tree):
