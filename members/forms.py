@@ -5,10 +5,11 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ETHNICITY_CHOICES, CadreNature, Education, MemberStatus, PoliticalStatus, Position
-from .rules import MemberInput, normalize_development_number, normalize_phone, parse_year_month
+from .rules import MemberInput, check_member, normalize_development_number, normalize_phone, parse_year_month
 from .services import EDITABLE_FIELDS, SELF_EDITABLE_FIELDS
 
 
@@ -77,6 +78,14 @@ class MemberForm(forms.Form):
             email=data.get("email", ""), education=data.get("education", ""), occupation=data.get("occupation", ""),
         )
 
+    def add_rule_errors(self, *, has_cadre_post: bool = False) -> None:
+        """On a form that failed to parse, also report what the member rules say about the fields that did
+        parse, so the admin sees every problem at once (the service re-checks everything on submit)."""
+        errors = check_member(self.to_input(), today=timezone.localdate(), has_cadre_post=has_cadre_post)
+        for name, message in errors.items():
+            if name in self.fields and name not in self.errors and name in self.cleaned_data:
+                self.add_error(name, message)
+
     def apply_errors(self, errors: dict[str, str]) -> None:
         """Put a service's {field: message} on the form (unknown fields become form-wide errors)."""
         for name, message in errors.items():
@@ -126,7 +135,8 @@ class SelfEditForm(MemberForm):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=MemberStatus.choices)
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500,
+                             widget=forms.TextInput(attrs={"placeholder": _("Reason (recorded)")}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -84,7 +84,9 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_org_for(actor, pk)
     require(org.is_branch and services.may_manage_members(actor, org))
     form = MemberForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        form.add_rule_errors()
+    elif request.method == "POST":
         try:
             member = services.member_add(actor=actor, branch=org, data=form.to_input())
         except MemberError as exc:

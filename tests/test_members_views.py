@@ -222,6 +222,15 @@ def test_add_form_shows_rule_errors_and_creates_nothing(tree):
     assert not Person.objects.filter(id_number=data["id_number"]).exists()
 
 
+def test_add_form_reports_rule_errors_beside_parse_errors(tree):
+    client = client_for(tree, "branch_admin")
+    data = add_form_data(joined_on="", phone="12", id_number="123")
+    response = client.post(reverse("member_add", args=[tree.branch.pk]), data)
+    errors = response.context["form"].errors
+    assert {"joined_on", "phone", "id_number"} <= set(errors)
+    assert not Person.objects.filter(name="韩梅梅").exists()
+
+
 def test_add_form_normalises_phone(tree):
     client = client_for(tree, "branch_admin")
     data = add_form_data()
