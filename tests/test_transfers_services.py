@@ -568,3 +568,35 @@ def test_history_lists_every_transfer_of_member(tree):
     services.transfer_withdraw(transfer_id=first.pk, actor=act(tree.branch_admin, tree.branch))
     second = out(tree, tree.branch2)
     assert [t.pk for t in selectors.member_transfer_history(tree.member)] == [second.pk, first.pk]
+
+
+# --- an allocation left waiting expires too ---------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_allocation_left_waiting_expires_and_member_stays(tree, settings):
+    settings.ZHTJ_REQUEST_EXPIRY_DAYS = 30
+    transfer = out(tree, tree.wc)
+    services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc))
+    assert services.transfers_expire_allocations(now=timezone.now() + dt.timedelta(days=29)) == 0
+    assert services.transfers_expire_allocations(now=timezone.now() + dt.timedelta(days=31)) == 1
+    transfer.refresh_from_db()
+    assert transfer.status == Status.EXPIRED and transfer.allocated_branch is None
+    assert branch_of(tree.member) == tree.branch.pk
+    assert AuditEntry.objects.filter(action="transfer.allocation_expired", target_id=str(transfer.pk)).exists()
+    # Running again finds nothing; an expired allocation cannot be completed; the member is free again.
+    assert services.transfers_expire_allocations(now=timezone.now() + dt.timedelta(days=31)) == 0
+    with pytest.raises(services.TransferError):
+        services.transfer_allocate(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc),
+                                   branch_id=tree.sibling.pk)
+    out(tree, tree.sibling)
+
+
+@pytest.mark.django_db
+def test_allocation_expiry_task_runs_the_service(tree, settings):
+    from transfers.tasks import expire_allocations
+
+    settings.ZHTJ_REQUEST_EXPIRY_DAYS = 0
+    transfer = out(tree, tree.wc)
+    services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc))
+    assert expire_allocations.apply().get() == 1
+    assert Transfer.objects.get(pk=transfer.pk).status == Status.EXPIRED

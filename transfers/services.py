@@ -5,8 +5,10 @@ The member moves only by an UPDATE of Member.branch (one FK) under a row lock, i
 the step that moves them: a member is never in two branches and never in none.
 """
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -301,3 +303,29 @@ def transfer_allocate(*, transfer_id: int, actor: Actor, branch_id: object) -> T
     transfer.save(update_fields=["allocated_branch", "allocated_at", "allocated_by", "status", "completed_at"])
     _audit("transfer.allocate", transfer, actor, before=before, after=_state(transfer))
     return transfer
+
+
+def transfers_expire_allocations(*, now: dt.datetime | None = None) -> int:
+    """Approved transfers whose allocation has waited ZHTJ_REQUEST_EXPIRY_DAYS expire: the member stays in
+    their branch and is free to be transferred again. Only the status changes (audited); one row per
+    transaction, re-checked under its lock, so running twice or beside an allocation is safe."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.ZHTJ_REQUEST_EXPIRY_DAYS)
+    candidates = list(
+        Transfer.objects.filter(status=Status.APPROVED, decided_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    expired = 0
+    for pk in candidates:
+        with transaction.atomic():
+            transfer = (
+                Transfer.objects.select_for_update().select_related("source_branch", "target_org")
+                .filter(pk=pk, status=Status.APPROVED, decided_at__lt=cutoff).first()
+            )
+            if transfer is None:  # allocated meanwhile
+                continue
+            before = _state(transfer)
+            transfer.status, transfer.closed_at, transfer.closed_by = Status.EXPIRED, now, None
+            transfer.save(update_fields=["status", "closed_at", "closed_by"])
+            _audit("transfer.allocation_expired", transfer, None, before=before, after=_state(transfer))
+            expired += 1
+    return expired
