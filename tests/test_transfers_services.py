@@ -520,6 +520,16 @@ def test_approval_refused_when_member_no_longer_in_source(tree):
     assert Transfer.objects.get(pk=transfer.pk).status == Status.PENDING
 
 
+@pytest.mark.django_db
+def test_member_who_left_meanwhile_is_not_moved(tree):
+    transfer = out(tree, tree.sibling)
+    Member.objects.filter(pk=tree.member.pk).update(status="left")
+    with pytest.raises(services.TransferError, match="active"):
+        services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling))
+    assert branch_of(tree.member) == tree.branch.pk
+    assert Transfer.objects.get(pk=transfer.pk).status == Status.PENDING
+
+
 # --- audit trail ------------------------------------------------------------------------------------------
 
 @pytest.mark.django_db

@@ -176,6 +176,14 @@ def transfer_out_submit(*, actor: Actor, member_id: int, target_org_id: int | No
                    reason_text=reason_text, expected_branch_id=expected_branch_id)
 
 
+def _check_still_movable(member: Member, transfer: Transfer) -> None:
+    """Re-checked under the member's lock at the moment of the move: where they are, and still active."""
+    if member.branch_id != transfer.source_branch_id:
+        raise TransferError(_("The member is no longer in the branch this transfer started from."))
+    if member.status != MemberStatus.ACTIVE:
+        raise TransferError(_("Only active members can be transferred."))
+
+
 def _move(member: Member, branch: Org) -> None:
     member.branch = branch
     member.save(update_fields=["branch", "updated_at"])
@@ -187,8 +195,7 @@ def apply_decision(request: ApprovalRequest, actor: Actor) -> None:
     if transfer.status != Status.PENDING:
         raise TransferError(_("This transfer is no longer waiting for a decision."))
     member = _lock_member(transfer.member_id)
-    if member.branch_id != transfer.source_branch_id:
-        raise TransferError(_("The member is no longer in the branch this transfer started from."))
+    _check_still_movable(member, transfer)
     before = _state(transfer)
     now = timezone.now()
     transfer.decided_at, transfer.decided_by = now, actor.person
@@ -290,8 +297,7 @@ def transfer_allocate(*, transfer_id: int, actor: Actor, branch_id: object) -> T
             _("Choose a branch within %(org)s.") % {"org": transfer.target_org.short_name}
         )
     member = _lock_member(transfer.member_id)
-    if member.branch_id != transfer.source_branch_id:
-        raise TransferError(_("The member is no longer in the branch this transfer started from."))
+    _check_still_movable(member, transfer)
     if branch.pk == member.branch_id:
         raise TransferError(_("The member already belongs to %(org)s.") % {"org": branch.short_name})
     before = _state(transfer)
