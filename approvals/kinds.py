@@ -60,6 +60,9 @@ class Kind:
     # called in the same transaction when a request leaves "pending" without being applied
     # (rejected, withdrawn, expired); actor is None for expiry.
     on_close: Callable[[ApprovalRequest, Actor | None], None] | None = None
+    # related objects current_values reads (e.g. ("person",)): the inbox loads its page's targets with
+    # them in one query per kind, so current_values should read them from the instance, not query again.
+    select_related: tuple[str, ...] = ()
 
     def field_label(self, name: str) -> Any:
         if self.field_labels and name in self.field_labels:

@@ -140,7 +140,9 @@ def request_rows(actor: Actor, requests: list[ApprovalRequest], *, check_stale: 
             if r.is_pending and r.kind in KINDS and KINDS[r.kind].stale_check:
                 by_kind.setdefault(r.kind, set()).add(r.target_id)
         for code, ids in by_kind.items():
-            for pk, obj in KINDS[code].model._default_manager.in_bulk(list(ids)).items():
+            kind = KINDS[code]
+            manager = kind.model._default_manager.select_related(*kind.select_related)
+            for pk, obj in manager.in_bulk(list(ids)).items():
                 targets[(code, pk)] = obj
     rows = []
     for r in requests:
