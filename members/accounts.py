@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -137,7 +137,7 @@ def landing_url(request: HttpRequest, person: Person, next_url: str | None = Non
         return reverse("password_set")
     if len(orgs) > 1 and request.session.get(ACTING_ORG_SESSION_KEY) is None:
         url = reverse("choose_org")
-        return f"{url}?next={next_url}" if next_url else url
+        return f"{url}?{urlencode({'next': next_url})}" if next_url else url
     return next_url or reverse("home")
 
 

@@ -40,7 +40,27 @@ def actor_for(request) -> Actor:
     return Actor(person=user, org=org, ip=ip)
 
 
+def _htmx_full_page_redirect(request, response):
+    """An htmx request sent to the login or activation page must move the whole page there; followed inside
+    the XHR, the login form would be swapped into a fragment (a tree node, a table row)."""
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.shortcuts import resolve_url
+
+    if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302):
+        return response
+    location = response.get("Location", "")
+    targets = (resolve_url(settings.LOGIN_URL), reverse("password_set"))
+    if not location.startswith(targets):
+        return response
+    replacement = HttpResponse(status=204)
+    replacement["HX-Redirect"] = location
+    return replacement
+
+
 class ActorMiddleware:
+    """Sets request.actor; holds people who never set a password to /password/set/."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -52,5 +72,5 @@ class ActorMiddleware:
             and user.needs_password
             and not request.path.startswith(ACTIVATION_EXEMPT_PREFIXES)
         ):
-            return redirect(reverse("password_set"))
-        return self.get_response(request)
+            return _htmx_full_page_redirect(request, redirect(reverse("password_set")))
+        return _htmx_full_page_redirect(request, self.get_response(request))

@@ -423,3 +423,28 @@ def test_logout_ends_the_session_and_is_post_only(client, db):
 def test_sessions_expire_when_idle(settings):
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert 0 < settings.SESSION_COOKIE_AGE <= 24 * 3600
+
+
+# --- htmx requests ---------------------------------------------------------------------------------------
+
+
+def test_htmx_request_after_session_end_moves_the_whole_page_to_login(client, db):
+    response = client.get(reverse("home"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_htmx_request_during_activation_moves_the_whole_page_to_set_password(client, db):
+    from .conftest import login_as
+
+    login_as(client, f.make_person(password=None))
+    response = client.get(reverse("home"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == reverse("password_set")
+
+
+def test_htmx_redirects_elsewhere_are_left_alone(client, db):
+    from .conftest import login_as
+
+    login_as(client, f.make_person(password=PASSWORD))
+    response = client.get(reverse("password_set"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 302 and response.url == reverse("password_change")

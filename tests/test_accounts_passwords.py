@@ -238,6 +238,29 @@ def test_reset_code_issue_permissions(client, tree, who, status):
     assert AuditEntry.objects.filter(action="reset_code.issued").count() == (1 if status == 200 else 0)
 
 
+@pytest.mark.parametrize(
+    "who, status",
+    [("gb_admin", 200), ("wc_admin", 200), ("root_admin", 403), ("branch_admin", 404), ("sibling_admin", 404)],
+)
+def test_reset_code_for_a_cadre_of_a_general_branch(client, tree, who, status):
+    # A cadre of gb: its admin and the work committee's admin may; the branch admin below learns nothing.
+    target = f.make_cadre(tree.gb).person
+    org = {"gb_admin": tree.gb, "wc_admin": tree.wc, "root_admin": tree.root, "branch_admin": tree.branch,
+           "sibling_admin": tree.sibling}[who]
+    assert issue_as(client, getattr(tree, who), org, target).status_code == status
+    assert ResetCode.objects.filter(person=target).count() == (1 if status == 200 else 0)
+
+
+def test_reset_code_confirmation_page_is_checked_and_issues_nothing(client, tree):
+    target = tree.member.person
+    login_as(client, tree.wc_admin, tree.wc)
+    assert client.get(reverse("reset_code_issue", args=[target.pk])).status_code == 403
+    login_as(client, tree.branch_admin, tree.branch)
+    response = client.get(reverse("reset_code_issue", args=[target.pk]))
+    assert response.status_code == 200 and response.context["code"] is None
+    assert not ResetCode.objects.exists()
+
+
 def test_reset_code_issue_refused_for_members_and_anonymous(client, tree):
     target = tree.member.person
     other = f.make_member(tree.branch, person=f.make_person(password=PASSWORD)).person
