@@ -448,3 +448,10 @@ def test_htmx_redirects_elsewhere_are_left_alone(client, db):
     login_as(client, f.make_person(password=PASSWORD))
     response = client.get(reverse("password_set"), HTTP_HX_REQUEST="true")
     assert response.status_code == 302 and response.url == reverse("password_change")
+
+
+def test_audio_captcha_link_only_when_flite_is_configured(client, db, monkeypatch):
+    assert "data-captcha-audio" not in client.get(reverse("login")).content.decode()
+    monkeypatch.setattr(captcha_settings, "CAPTCHA_FLITE_PATH", "/usr/bin/flite")
+    html = client.get(reverse("login")).content.decode()
+    assert "data-captcha-audio" in html and "/captcha/audio/" in html

@@ -10,6 +10,8 @@ document.addEventListener("click", async (event) => {
   const data = await response.json();
   group.querySelector("img.captcha").src = data.image_url;
   group.querySelector("input[name$='_0']").value = data.key;
+  const audio = group.querySelector("[data-captcha-audio]");
+  if (audio && data.audio_url) audio.href = data.audio_url;
   const answer = group.querySelector("input[name$='_1']");
   answer.value = "";
   answer.focus();
