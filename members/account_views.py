@@ -171,4 +171,8 @@ def choose_org(request: HttpRequest) -> HttpResponse:
     choices = accounts.org_choices(request.user)
     if not choices:
         return redirect("home")
+    if len(choices) == 1 and request.actor.org is None:
+        # One admin role (e.g. granted after this login): nothing to choose.
+        accounts.choose_acting_org(request=request, org_id=choices[0][0].pk)
+        return redirect(next_url or "home")
     return render(request, "accounts/choose_org.html", {"choices": choices, "next": next_url or ""})

@@ -127,3 +127,19 @@ def test_landing_url_after_login(rf, tree, multi):
     assert landing(multi) == (reverse("choose_org"), None)
     assert landing(tree.gb_admin) == (reverse("home"), tree.gb.pk)
     assert landing(f.make_person()) == (reverse("home"), None)
+
+
+def test_single_admin_role_granted_after_login_is_chosen_without_asking(client, tree):
+    person = f.make_person()
+    login_as(client, person)
+    new_branch = f.make_org("branch", parent=tree.gb)
+    f.make_admin(new_branch, person=person)
+    response = client.get(reverse("choose_org"))
+    assert response.status_code == 302 and response.url == reverse("home")
+    assert client.session[ACTING_ORG_SESSION_KEY] == new_branch.pk
+
+
+def test_single_admin_can_still_open_the_switch_page(client, tree):
+    login_as(client, tree.gb_admin, tree.gb)
+    response = client.get(reverse("choose_org"))
+    assert response.status_code == 200 and len(response.context["choices"]) == 1
