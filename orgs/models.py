@@ -75,6 +75,8 @@ class Org(MPTTModel):
     class Meta:
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
+        # Subtree queries (member counts per subtree, descendants) are ranges of lft within one tree.
+        indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="org_tree_range")]
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="org_code_not_empty"),
             models.CheckConstraint(condition=~Q(short_name=""), name="org_short_name_not_empty"),

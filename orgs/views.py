@@ -43,10 +43,8 @@ def org_tree(request: HttpRequest) -> HttpResponse:
     hits = selectors.search_orgs(actor, query) if query else None
     if _is_htmx(request) and request.headers.get("HX-Target") == "search-results":
         return render(request, "orgs/_search_results.html", {"query": query, "hits": hits})
-    root = selectors.org_with_count(actor.org.pk)
-    return render(request, "orgs/tree.html", {
-        "root": root, "children": selectors.children_with_counts(root), "query": query, "hits": hits,
-    })
+    root, children = selectors.org_and_children(actor.org)
+    return render(request, "orgs/tree.html", {"root": root, "children": children, "query": query, "hits": hits})
 
 
 @login_required

@@ -1,0 +1,187 @@
+"""Benchmark: latency of the org tree page, the children fragment, search and an org's page on a big tree.
+
+Builds, in a throw-away database (a temporary SQLite file, or a `test_<name>` database when DATABASE_URL
+points at PostgreSQL), a tree of 1 committee → W work committees → G general branches each → B branches
+each (default 10 × 10 × 25: 2,611 orgs) with M members per branch (default 10: 25,000 members), then
+requests the pages through Django's test client (full middleware, session, templates) as the root admin
+and prints the median and worst latency and the query count per scenario. Subtree member counts are one
+subquery per level, so the figures should not grow with the number of children's descendants' rows much.
+
+Run: .venv/bin/python bench/bench_tree.py [--work-committees W] [--general-branches G] [--branches B]
+     [--members M] [--repeat R]
+"""
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work-committees", type=int, default=10)
+    parser.add_argument("--general-branches", type=int, default=10)
+    parser.add_argument("--branches", type=int, default=25)
+    parser.add_argument("--members", type=int, default=10, help="members per branch")
+    parser.add_argument("--repeat", type=int, default=9)
+    args, _unknown = parser.parse_known_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    postgres = url.startswith(("postgres://", "postgresql://"))
+    tmpdir = None
+    if not postgres:
+        tmpdir = tempfile.TemporaryDirectory(prefix="zhtj-bench-tree-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmpdir.name}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhtj.settings")
+    os.environ.pop("REDIS_URL", None)  # the bench measures the pages, not a cache server
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import override_settings, setup_test_environment
+
+    setup_test_environment()
+    old_name = None
+    if postgres:
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    else:
+        call_command("migrate", verbosity=0, interactive=False)
+    plain_static = {**settings.STORAGES,
+                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    try:
+        with override_settings(STORAGES=plain_static, SECURE_SSL_REDIRECT=False):
+            start = time.perf_counter()
+            built = build(args.work_committees, args.general_branches, args.branches, args.members)
+            build_s = time.perf_counter() - start
+            results = measure(built, args.repeat)
+    finally:
+        if postgres:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        if tmpdir is not None:
+            connection.close()
+            tmpdir.cleanup()
+    backend = "postgresql" if postgres else "sqlite"
+    print(f"org tree, {built['orgs']} orgs, {built['members']} members, {backend} "
+          f"(built in {build_s:.1f} s), {args.repeat} requests each:")
+    for label, median_ms, worst_ms, sql_ms, queries, items in results:
+        print(f"  {label:<36} median {median_ms:6.1f} ms  worst {worst_ms:6.1f} ms  SQL {sql_ms:6.1f} ms"
+              f"  {queries:2d} queries  {items:3d} items")
+    return 0
+
+
+def build(w: int, g: int, b: int, m: int) -> dict:
+    """Insert the tree level by level with bulk_create, then number it with one MPTT rebuild."""
+    from members import idnumber
+    from members.models import Member, Person
+    from orgs.models import Org, OrgAdmin, OrgType
+    from orgs.tree import tree_problems
+
+    types = {t.code: t for t in OrgType.objects.all()}
+    placeholder = {"lft": 0, "rght": 0, "tree_id": 1, "level": 0}
+    root = Org.objects.create(code="T", short_name="基准市团委", full_name="基准市团委", type=types["committee"])
+
+    def level(parents: list[Org], count: int, type_code: str, label: str) -> list[Org]:
+        rows = [Org(code=f"{p.code}{i:03d}", short_name=f"{label}{i}", full_name=f"{p.short_name}{label}{i}",
+                    type=types[type_code], parent=p, **placeholder)
+                for p in parents for i in range(1, count + 1)]
+        Org.objects.bulk_create(rows, batch_size=1000)
+        return list(Org.objects.filter(code__in=[r.code for r in rows]).order_by("code"))
+
+    wcs = level([root], w, "work_committee", "团工委")
+    gbs = level(wcs, g, "general_branch", "团总支")
+    branches = level(gbs, b, "branch", "团支部")
+    Org.objects.rebuild()
+    problems = tree_problems()
+    if problems:
+        raise SystemExit(f"bench tree is broken: {problems[0].describe()}")
+
+    admin = Person.objects.create_user(idnumber.make("110101", dt.date(1990, 1, 1), 1), "基准管理员",
+                                       password=None)
+    admin.password_set_at = admin.created_at
+    admin.save(update_fields=["password_set_at"])
+    root.refresh_from_db()
+    OrgAdmin.objects.create(org=root, person=admin)
+
+    people = []
+    base = dt.date(2000, 1, 1)
+    for i in range(len(branches) * m):
+        number = idnumber.make("320102", base + dt.timedelta(days=i // 900), i % 900)
+        info = idnumber.parse(number)
+        people.append(Person(id_number=number, name=f"成员{i:06d}", gender=info.gender,
+                             birth_date=info.birth_date, password="!"))
+    Person.objects.bulk_create(people, batch_size=2000)
+    ids = list(Person.objects.filter(id_number__startswith="320102").order_by("pk").values_list("pk", flat=True))
+    Member.objects.bulk_create(
+        [Member(person_id=pk, branch=branches[n // m], joined_on=dt.date(2016, 1 + n % 12, 1))
+         for n, pk in enumerate(ids)],
+        batch_size=2000,
+    )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh bulk loads have no planner statistics yet; autovacuum would gather them in production.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {"root": root, "wc": wcs[0], "gb": gbs[0], "admin": admin, "orgs": Org.objects.count(),
+            "members": Member.objects.count()}
+
+
+def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, int, int]]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from members.middleware import ACTING_ORG_SESSION_KEY
+
+    client = Client()
+    client.force_login(built["admin"])
+    session = client.session
+    session[ACTING_ORG_SESSION_KEY] = built["root"].pk
+    session.save()
+
+    scenarios = [
+        ("tree page (root + work committees)", reverse("org_tree"), {}, lambda r: len(r.context["children"])),
+        ("children of a work committee", reverse("org_children", args=[built["wc"].pk]), {},
+         lambda r: len(r.context["nodes"])),
+        ("children of a general branch", reverse("org_children", args=[built["gb"].pk]), {},
+         lambda r: len(r.context["nodes"])),
+        ("search by name (50 hits max)", reverse("org_tree"), {"q": "团支部1"}, lambda r: len(r.context["hits"])),
+        ("search by code", reverse("org_tree"), {"q": "T001002003"}, lambda r: len(r.context["hits"])),
+        ("org page of the root", reverse("org_detail", args=[built["root"].pk]), {},
+         lambda r: len(r.context["detail"].children)),
+    ]
+    results = []
+    for label, url, params, count in scenarios:
+        client.get(url, params)  # warm-up: templates, connection
+        times = []
+        sql_times = []
+        queries = items = 0
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.perf_counter()
+                response = client.get(url, params)
+                times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{label}: HTTP {response.status_code}")
+            queries = len(ctx.captured_queries)
+            sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+            items = count(response)
+        results.append((label, statistics.median(times), max(times), statistics.median(sql_times), queries, items))
+    return results
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
