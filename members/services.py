@@ -138,7 +138,7 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
     password otherwise (the person activates with the initial password). `cadre_exempt` is for cadre_add:
     the person is about to hold a post, so the 28-year limit does not apply.
     """
-    branch = Org.objects.select_related("type", "parent").select_for_update().get(pk=branch.pk)
+    branch = Org.objects.select_related("type", "parent").select_for_update(of=("self",)).get(pk=branch.pk)
     if not may_manage_members(actor, branch):
         raise MemberError(_("Only the branch's admin or its direct superior admin may add members."))
     if not branch.is_branch:
@@ -149,7 +149,7 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
         data, today=_today(), has_cadre_post=cadre_exempt or has_cadre_post(person)
     )
     if person is not None:
-        existing = Member.objects.select_related("branch").select_for_update().filter(person=person).first()
+        existing = Member.objects.select_related("branch").select_for_update(of=("self",)).filter(person=person).first()
         if existing is not None:
             message = _other_membership_error(existing, branch)
             raise MemberError(message, {"id_number": message})
@@ -190,7 +190,7 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
 def _lock_member(member: Member) -> Member:
     return (
         Member.objects.select_related("person", "branch__type", "branch__parent")
-        .select_for_update()
+        .select_for_update(of=("self", "person"))  # the parent join is nullable: lock only what changes
         .get(pk=member.pk)
     )
 
@@ -399,7 +399,7 @@ def cadre_add(
     created with the member rules. A higher org's cadre need not be a member; their person record is found
     by ID number (the name must match) or created.
     """
-    org = Org.objects.select_related("type", "parent").select_for_update().get(pk=org.pk)
+    org = Org.objects.select_related("type", "parent").select_for_update(of=("self",)).get(pk=org.pk)
     if not may_manage_cadres(actor, org):
         raise MemberError(_("Only the org's admin or its direct superior admin may manage its cadres."))
     if position not in Position.values:
@@ -411,7 +411,7 @@ def cadre_add(
     if since is None or since > _today():
         raise MemberError(errors={"since": _("Enter the date the post began (not in the future).")})
     if position == Position.SECRETARY:
-        current = Cadre.objects.select_for_update().select_related("person").filter(
+        current = Cadre.objects.select_for_update(of=("self",)).select_related("person").filter(
             org=org, position=Position.SECRETARY
         ).first()
         if current is not None:
@@ -462,7 +462,11 @@ def cadre_add(
 @transaction.atomic
 def cadre_remove(*, actor: Actor, cadre: Cadre, reason: str = "") -> None:
     """End a cadre post (the org's admin or its direct superior admin). Membership, if any, stays."""
-    cadre = Cadre.objects.select_related("person", "org__type", "org__parent").select_for_update().get(pk=cadre.pk)
+    cadre = (
+        Cadre.objects.select_related("person", "org__type", "org__parent")
+        .select_for_update(of=("self",))
+        .get(pk=cadre.pk)
+    )
     if not may_manage_cadres(actor, cadre.org):
         raise MemberError(_("Only the org's admin or its direct superior admin may manage its cadres."))
     before = {"person": cadre.person.name, "id_number": cadre.person.masked_id_number, "position": cadre.position,
