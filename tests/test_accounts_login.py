@@ -420,9 +420,22 @@ def test_logout_ends_the_session_and_is_post_only(client, db):
     assert AuditEntry.objects.filter(action="logout", target_id=str(person.pk)).exists()
 
 
-def test_sessions_expire_when_idle(settings):
+def test_sessions_expire_when_idle(client, db, settings):
+    from django.contrib.sessions.models import Session
+
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
-    assert 0 < settings.SESSION_COOKIE_AGE <= 24 * 3600
+    person = f.make_person(password=PASSWORD)
+    post_login(client, person.id_number, PASSWORD)
+    key = client.session.session_key
+    # Activity pushes the expiry forward to a full idle period from now...
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + dt.timedelta(minutes=1))
+    assert client.get(reverse("password_change")).status_code == 200
+    pushed = Session.objects.get(session_key=key).expire_date
+    assert pushed > timezone.now() + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+    # ...and an idle session past its expiry no longer logs anyone in.
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get(reverse("password_change"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
 # --- htmx requests ---------------------------------------------------------------------------------------
