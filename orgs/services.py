@@ -361,18 +361,51 @@ def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]
     diff = org_info_changes(org, changes)
     if not diff:
         return {}
+    _check_info(org, diff)
     new = {name: pair[1] for name, pair in diff.items()}
-    merged = {name: new.get(name, getattr(org, name)) for name in INFO_FIELDS}
-    _check_names(merged["short_name"], merged["full_name"])
-    _check_contact(merged["contact_phone"], merged["contact_email"])
-    if "short_name" in new:
-        _check_sibling_name(org.parent, new["short_name"], exclude_pk=org.pk)
     for name, value in new.items():
         setattr(org, name, value)
     org.save(update_fields=[*new, "updated_at"])
     record(action="org.update", actor=actor, org=org, target=org,
            before={name: pair[0] for name, pair in diff.items()}, after=new)
     return diff
+
+
+def _check_info(org: Org, diff: dict[str, list]) -> None:
+    """The rules every info change meets, whoever makes it."""
+    new = {name: pair[1] for name, pair in diff.items()}
+    merged = {name: new.get(name, getattr(org, name)) for name in INFO_FIELDS}
+    _check_names(merged["short_name"], merged["full_name"])
+    _check_contact(merged["contact_phone"], merged["contact_email"])
+    if "short_name" in new:
+        _check_sibling_name(org.parent, new["short_name"], exclude_pk=org.pk)
+
+
+def org_request_info_change(*, actor: Actor, org: Org, changes: dict, reason: str = "") -> Any:
+    """The org's own admin asks the direct superior admin to approve an info change (an approvals request).
+
+    The rules are checked now, so a request that could never be applied is not filed, and again by
+    org_update_info when the superior approves. Returns the approvals.ApprovalRequest.
+    """
+    from approvals.kinds import ApprovalError
+    from approvals.services import request_submit
+
+    if not actor.is_admin_of(org):
+        raise PermissionDenied
+    unknown = set(changes) - set(INFO_FIELDS)
+    if unknown:
+        raise OrgError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    diff = org_info_changes(org, changes)
+    if not diff:
+        raise OrgError(_("Nothing was changed."))
+    _check_info(org, diff)
+    if org.parent_id is None:
+        raise OrgError(_("A top-level organization has no superior to approve the change: ask the operator."))
+    try:
+        return request_submit(kind="org_info", target=org, changes=diff, actor=actor, deciding_org=org.parent,
+                              reason=reason)
+    except ApprovalError as error:
+        raise OrgError(str(error.message)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------

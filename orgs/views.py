@@ -67,6 +67,8 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_edit": actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org),
         "may_delete": actor.is_direct_superior_admin_of(org),
         "codes_url": _optional_url("org_codes", org.pk) if actor.is_admin_of(org) and not org.is_branch else None,
+        "admin_change_url": _optional_url("admin_change", org.pk)
+        if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
         "members_url": _optional_url("member_list", org.pk) if org.is_branch else None,
     })
 
@@ -136,11 +138,17 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrgEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            changed = services.org_update_info(actor=actor, org=org, changes=form.cleaned_data)
+            if at_once:
+                changed = services.org_update_info(actor=actor, org=org, changes=form.cleaned_data)
+            else:
+                services.org_request_info_change(actor=actor, org=org, changes=form.cleaned_data)
         except services.OrgError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            if changed:
+            if not at_once:
+                messages.success(request, _("Your change was sent to the superior organization's admin for "
+                                            "approval; it takes effect once approved."))
+            elif changed:
                 messages.success(request, _("The organization's info was updated."))
             else:
                 messages.info(request, _("Nothing was changed."))

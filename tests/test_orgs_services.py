@@ -304,3 +304,30 @@ def test_only_direct_superior_deletes(tree, who):
     with pytest.raises(PermissionDenied):
         services.org_delete(actor=actor(getattr(tree, who), acting), org=empty)
     assert Org.objects.filter(pk=empty.pk).exists()
+
+
+def test_own_admin_request_goes_to_the_direct_superior(tree):
+    from approvals.models import ApprovalRequest
+
+    req = services.org_request_info_change(actor=actor(tree.branch_admin, tree.branch), org=tree.branch,
+                                           changes={"contact_email": "b@example.org"})
+    assert isinstance(req, ApprovalRequest) and req.deciding_org == tree.gb
+    tree.branch.refresh_from_db()
+    assert tree.branch.contact_email == ""
+
+
+@pytest.mark.parametrize("who", ["gb_admin", "root_admin", "branch2_admin"])
+def test_only_the_own_admin_files_info_requests(tree, who):
+    from approvals.models import ApprovalRequest
+
+    acting = {"gb_admin": tree.gb, "root_admin": tree.root, "branch2_admin": tree.branch2}[who]
+    with pytest.raises(PermissionDenied):
+        services.org_request_info_change(actor=actor(getattr(tree, who), acting), org=tree.branch,
+                                         changes={"full_name": "x"})
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_info_request_without_change_is_refused(tree):
+    with pytest.raises(OrgError):
+        services.org_request_info_change(actor=actor(tree.branch_admin, tree.branch), org=tree.branch,
+                                         changes={"short_name": tree.branch.short_name})

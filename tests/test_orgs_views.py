@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from approvals.models import AuditEntry
+from approvals.models import ApprovalRequest, AuditEntry
 from orgs.models import Org
 from orgs.tree import tree_problems
 
@@ -80,7 +80,7 @@ MATRIX = {
                                        descendant=404, other_tree=404),
     ("org_edit", "get"): dict(member=404, own=200, superior=200, ancestor=403, sibling=404, descendant=404,
                               other_tree=404),
-    ("org_edit", "post"): dict(member=404, own=200, superior=302, ancestor=403, sibling=404, descendant=404,
+    ("org_edit", "post"): dict(member=404, own=302, superior=302, ancestor=403, sibling=404, descendant=404,
                                other_tree=404),
     ("org_delete", "post"): dict(member=404, own=403, superior=302, ancestor=403, sibling=404, descendant=404,
                                  other_tree=404),
@@ -118,9 +118,9 @@ def test_permission_matrix(client, tree, view, method, role):
     if expected in (403, 404):
         assert state(tree) == before
     if view == "org_edit" and method == "post" and role == "own":
-        # The own admin's edit needs approval: shown as an error, nothing changed.
-        assert state(tree) == before
-        assert "审批" in response.content.decode() or "approval" in response.content.decode()
+        # The own admin's edit becomes a request for the direct superior: the org itself is unchanged.
+        assert state(tree)[0] == before[0]
+        assert ApprovalRequest.objects.get(kind="org_info", target_id=tree.gb.pk).deciding_org == tree.wc
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -341,6 +341,41 @@ def test_superior_edit_page_changes_at_once(client, tree):
     assert response.status_code == 302
     tree.branch.refresh_from_db()
     assert (tree.branch.short_name, tree.branch.contact_email) == ("一班", "a@example.org")
+
+
+def test_own_admin_edit_page_files_a_request_the_superior_approves(client, tree):
+    from approvals.services import request_approve
+    from orgs.permissions import Actor
+
+    login_as(client, tree.branch_admin, tree.branch)
+    response = client.post(reverse("org_edit", args=[tree.branch.pk]),
+                           {"short_name": "一班团支部", "full_name": "自己改的全称", "contact_phone": "",
+                            "contact_email": ""})
+    assert response.status_code == 302
+    tree.branch.refresh_from_db()
+    assert tree.branch.full_name != "自己改的全称"
+    req = ApprovalRequest.objects.get(kind="org_info", target_id=tree.branch.pk)
+    assert req.changes == {"full_name": [tree.branch.full_name, "自己改的全称"]}
+    request_approve(request_id=req.pk, actor=Actor(person=tree.gb_admin, org=tree.gb))
+    tree.branch.refresh_from_db()
+    assert tree.branch.full_name == "自己改的全称"
+
+
+def test_own_admin_edit_breaking_a_rule_files_nothing(client, tree):
+    login_as(client, tree.branch_admin, tree.branch)
+    response = client.post(reverse("org_edit", args=[tree.branch.pk]),
+                           {"short_name": "二班团支部", "full_name": "x", "contact_phone": "", "contact_email": ""})
+    assert response.status_code == 200 and response.context["form"].errors["short_name"]
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_root_admin_edit_of_a_top_level_org_has_no_approver(client, tree):
+    login_as(client, tree.root_admin, tree.root)
+    before = state(tree)
+    response = client.post(reverse("org_edit", args=[tree.root.pk]),
+                           {"short_name": "市团委", "full_name": "改", "contact_phone": "", "contact_email": ""})
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert state(tree) == before
 
 
 def test_edit_with_bad_email_changes_nothing(client, tree):
