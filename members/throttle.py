@@ -106,3 +106,10 @@ def failures(scope: str, *, kind: str, ident: str) -> int:
     """The current failure count (for tests and diagnostics)."""
     count_key, _ = _keys(scope, kind, ident)
     return int(cache.get(count_key) or 0)
+
+
+def clear(scope: str, *, account: str | None = None, ip: str | None = None) -> None:
+    """Lift the lock and reset the counter of an account and/or an address (operators' unlock)."""
+    for kind, ident in ((ACCOUNT, account), (ADDRESS, ip)):
+        if ident:
+            cache.delete_many(list(_keys(scope, kind, ident)))

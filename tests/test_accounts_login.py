@@ -468,3 +468,22 @@ def test_audio_captcha_link_only_when_flite_is_configured(client, db, monkeypatc
     monkeypatch.setattr(captcha_settings, "CAPTCHA_FLITE_PATH", "/usr/bin/flite")
     html = client.get(reverse("login")).content.decode()
     assert "data-captcha-audio" in html and "/captcha/audio/" in html
+
+
+def test_unlock_login_command_lifts_a_lock(client, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    person = f.make_person(password=PASSWORD)
+    for attempt in range(3):
+        post_login(client, person.id_number, "nope", ip=f"10.10.0.{attempt}")
+    for _ in range(5):
+        post_login(client, f.next_id_number(), "nope", ip="10.10.9.9")
+    assert form_errors(post_login(client, person.id_number, PASSWORD, ip="10.10.1.1")) == [account_locked()]
+    out = StringIO()
+    call_command("unlock_login", person.id_number.lower(), "--ip", "10.10.9.9", stdout=out)
+    assert "unlocked" in out.getvalue() and person.id_number not in out.getvalue()
+    assert AuditEntry.objects.filter(action="login.unlocked").count() == 1
+    post_login(client, person.id_number, PASSWORD, ip="10.10.9.9")
+    assert logged_in_id(client) == person.pk
