@@ -7,6 +7,7 @@ than becoming a formula.
 """
 
 import contextlib
+import copy
 import datetime as dt
 import re
 from pathlib import Path
@@ -52,24 +53,36 @@ class FailureWorkbook:
         self._width = max(len(header_cells), max(positions.values(), default=0) + 1)
         self._sheet.freeze_panes = "A2"
         for index in range(self._width + 1):
-            letter = _letter(index)
-            self._sheet.column_dimensions[letter].width = 40 if index == self._width else 16
+            dimension = self._sheet.column_dimensions[_letter(index)]
+            dimension.width = 40 if index == self._width else 16
+            dimension.number_format = "@"  # what the admin types in to fix a cell stays text too
+        # Styling a cell through openpyxl's setters costs a style-table lookup each; every cell here has one
+        # of four styles, so each is built once and its style array copied onto the cells.
+        self._styles = {
+            "text": self._style(),
+            "bad": self._style(fill=BAD_FILL, font=BAD_FONT),
+            "reason": self._style(fill=REASON_FILL, alignment=Alignment(wrap_text=True, vertical="top")),
+            "header": self._style(fill=HEADER_FILL, font=Font(bold=True)),
+        }
         header = []
         for index in range(self._width):
             value = header_cells[index] if index < len(header_cells) else None
-            header.append(self._text_cell(cell_as_text(value), bold=True, fill=HEADER_FILL))
-        header.append(self._text_cell(_("Failure reason"), bold=True, fill=REASON_FILL))
+            header.append(self._cell(cell_as_text(value), "header"))
+        header.append(self._cell(_("Failure reason"), "header"))
         self._sheet.append(header)
 
-    def _text_cell(self, value: str | None, *, bold: bool = False, fill: PatternFill | None = None) -> WriteOnlyCell:
+    def _style(self, **attrs) -> object:
+        cell = WriteOnlyCell(self._sheet)
+        cell.number_format = "@"
+        for name, value in attrs.items():
+            setattr(cell, name, value)
+        return cell._style
+
+    def _cell(self, value: str | None, style: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(self._sheet, value=value)
         if value is not None:
-            cell.data_type = "s"  # "=SUM(...)", "+86…", "@x" stay text
-        cell.number_format = "@"
-        if bold:
-            cell.font = Font(bold=True)
-        if fill is not None:
-            cell.fill = fill
+            cell.data_type = "s"  # "=SUM(...)", "+86…", "@x" stay text, never a formula
+        cell._style = copy.copy(self._styles[style])
         return cell
 
     def add(self, row: Row) -> None:
@@ -78,17 +91,14 @@ class FailureWorkbook:
         for index in range(self._width):
             value = row.cells[index] if index < len(row.cells) else None
             key = self._key_at.get(index)
-            cell = self._text_cell(cell_as_text(value, year_month=key in YEAR_MONTH_KEYS))
-            if key is not None and key in row.errors:
-                cell.fill = BAD_FILL
-                cell.font = BAD_FONT
+            bad = key is not None and key in row.errors
+            cell = self._cell(cell_as_text(value, year_month=key in YEAR_MONTH_KEYS), "bad" if bad else "text")
+            if bad:
                 comment = Comment(row.errors[key], "zhtj")
                 comment.width, comment.height = 320, 120
                 cell.comment = comment
             cells.append(cell)
-        reason = self._text_cell(row.reason())
-        reason.alignment = Alignment(wrap_text=True, vertical="top")
-        cells.append(reason)
+        cells.append(self._cell(row.reason(), "reason"))
         self._sheet.append(cells)
 
     def save(self) -> Path | None:

@@ -8,7 +8,6 @@ and the sheet's extent (row limit). python-calamine then reads the cells (about 
 """
 
 import io
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,10 +124,6 @@ def _check_prolog(prolog: bytes) -> None:
         pass
 
 
-def _cell_text(value: object) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip() if value not in (None, "") else ""
-
-
 @dataclass
 class SheetData:
     """The data sheet of a workbook: where the header is, which column holds what, and the rows below it."""
@@ -147,14 +142,24 @@ class SheetData:
     def iter_rows(self) -> Iterator[tuple[int, list[object]]]:
         """(Excel row number, cells) for every non-blank row below the header, the help row skipped."""
         helps = help_texts()
+        header_index = self.header_index
         for index, cells in enumerate(self._sheet.iter_rows()):
-            if index <= self.header_index:
+            if index <= header_index:
                 continue
-            texts = [_cell_text(c) for c in cells]
-            if not any(texts):
-                continue  # blank, or formatted but empty
-            if all(t in helps for t in texts if t):
-                continue  # the template's help row
+            # Skip blank rows (also formatted-but-empty ones and cells holding only spaces) and the
+            # template's help row; stop looking at a row at its first real value.
+            skip = True
+            for cell in cells:
+                if cell is None or cell == "":
+                    continue
+                if isinstance(cell, str):
+                    stripped = cell.strip()
+                    if not stripped or stripped in helps:
+                        continue
+                skip = False
+                break
+            if skip:
+                continue
             yield index + 1, list(cells)
 
 

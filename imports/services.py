@@ -73,6 +73,7 @@ class ImportResult:
     failed: int = 0
     failures: list[dict] = field(default_factory=list)  # {"row": n, "reason": "..."} for every failed row
     failure_path: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     @property
     def sentence(self) -> str:
@@ -165,7 +166,8 @@ def _claim(job_id: int) -> ImportJob | None:
     from .selectors import is_stale
 
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("org__type", "created_by").get(pk=job_id)
+        job = (ImportJob.objects.select_for_update(of=("self",)).select_related("org__type", "created_by")
+               .get(pk=job_id))
         if job.status == ImportStatus.RUNNING and is_stale(job):
             pass  # a redelivered task after a killed worker: run it again
         elif job.status != ImportStatus.QUEUED:
@@ -206,20 +208,35 @@ def _lock_imports() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
 
 
+class _Clock:
+    """Seconds spent per phase of a run (reported by the bench and logged)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {"open": 0.0, "read": 0.0, "validate": 0.0, "commit": 0.0, "failures": 0.0}
+        self._at = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.spent[phase] += now - self._at
+        self._at = now
+
+
 def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
     today = timezone.localdate()
     result = ImportResult(kind=job.kind)
+    clock = _Clock()
     data = Workbook(job.file.path, name=job.file_name).find_data(job.kind)
     handle, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     tmp_path = Path(name)
     failures = FailureWorkbook(tmp_path, sheet_name=data.sheet_name, header_cells=data.header_cells,
                                positions=data.positions)
+    clock.lap("open")
     read = validated = 0
     try:
         with transaction.atomic():
             _lock_imports()
-            org = Org.objects.select_for_update().select_related("type").get(pk=job.org_id)
+            org = Org.objects.select_for_update(of=("self",)).select_related("type").get(pk=job.org_id)
             checker = RowChecker(org, job.kind, today=today)
             batch: list[Row] = []
 
@@ -227,20 +244,29 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 nonlocal validated
                 checker.check_batch(batch)
                 good = [r for r in batch if r.ok]
+                clock.lap("validate")
                 for r in batch:
                     if not r.ok:
                         failures.add(r)
                         result.failures.append({"row": r.number, "reason": r.reason()})
+                clock.lap("failures")
                 result.imported += commit_rows(good, org=org, kind=job.kind, job=job, actor=actor)
                 validated += len(batch)
                 batch.clear()
                 _report(job, read=read, validated=validated, imported=result.imported)
+                clock.lap("commit")
 
-            for number, cells in data.iter_rows():
+            rows = data.iter_rows()
+            while True:
+                item = next(rows, None)
+                clock.lap("read")
+                if item is None:
+                    break
                 read += 1
-                row = clean_row(number, cells, data.positions, job.kind, today=today)
+                row = clean_row(item[0], item[1], data.positions, job.kind, today=today)
                 checker.check_in_file(row)
                 batch.append(row)
+                clock.lap("validate")
                 if len(batch) >= BATCH_ROWS:
                     flush()
             flush()
@@ -248,6 +274,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 raise FileError(no_rows_message(data.sheet_name))
             result.failed = len(result.failures)
             saved = failures.save()
+            clock.lap("failures")
             job.status = ImportStatus.SUCCEEDED
             job.rows_read, job.rows_validated = read, validated
             job.rows_imported, job.rows_failed = result.imported, result.failed
@@ -263,6 +290,8 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
             audit.record(action="import.finished", actor=actor, org=org, target=job,
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
+            clock.lap("failures")
+        clock.lap("commit")  # the COMMIT itself
     except BaseException:
         failures.discard()
         if job.failure_file:  # saved just before a commit that did not happen
@@ -271,6 +300,9 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
     finally:
         tmp_path.unlink(missing_ok=True)
     _report(job, read=read, validated=validated, imported=result.imported)
+    result.timings = clock.spent
+    log.info("import job %s: %d read, %d imported, %d failed; seconds per phase %s", job.pk, read,
+             result.imported, result.failed, {k: round(v, 2) for k, v in clock.spent.items()})
     return result
 
 

@@ -30,7 +30,6 @@ from .models import ImportKind
 # Excel keeps 15 significant digits of a number: an 18-digit ID number stored as a number is already broken.
 EXCEL_DIGITS = 15
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 POLITICAL_ALIASES = {"团员": PoliticalStatus.LEAGUE_MEMBER, "共青团员": PoliticalStatus.LEAGUE_MEMBER,
@@ -75,14 +74,16 @@ def text(value: object) -> str:
     number Excel stored for typed digits given back as those digits (13800138000.0 → '13800138000')."""
     if value is None or value == "":
         return ""
+    if type(value) is str and value.isascii():
+        # The common case, and NFKC changes nothing in ASCII.
+        return " ".join(value.split())
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime):
         value = value.date()
-    result = unicodedata.normalize("NFKC", str(value))
-    return _SPACES.sub(" ", result).strip()
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
 
 
 def clean_name(value: object) -> str:
