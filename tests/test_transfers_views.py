@@ -374,3 +374,24 @@ def test_history_include_renders_member_transfers(tree, rf):
     services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling))
     html = render_to_string("transfers/_history.html", {"member": tree.member, "actor": act(tree.wc_admin, tree.wc)})
     assert "一班团支部" in html and "机关团支部" in html and html.count('data-testid="history-row"') == 1
+
+
+@pytest.mark.django_db
+def test_transfer_out_form_offers_a_bounded_member_list_with_name_search(client, tree, monkeypatch,
+                                                                        django_assert_max_num_queries):
+    from transfers import views
+
+    monkeypatch.setattr(views, "MEMBER_CHOICES", 2)
+    members = [f.make_member(tree.branch, person=f.make_person(name=f"张{i}号")) for i in range(4)]
+    login_as(client, tree.branch_admin, tree.branch)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("transfer_out"))
+    assert len(response.context["form"].fields["member"].queryset) == 2
+    assert response.context["truncated"] and response.context["total"] == 5
+    found = client.get(reverse("transfer_out"), {"q": "张3"})
+    assert [m.pk for m in found.context["form"].fields["member"].queryset] == [members[3].pk]
+    # A member not among those shown may still be posted: validation covers the whole subtree.
+    response = client.post(reverse("transfer_out"), {"member": members[3].pk, "target_org": tree.sibling.pk,
+                                                     "reason": "就业"})
+    assert response.status_code == 302
+    assert Transfer.objects.get().member_id == members[3].pk

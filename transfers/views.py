@@ -20,6 +20,7 @@ from .forms import AllocateForm, ApproveForm, RejectForm, TransferInForm, Transf
 from .models import Status
 
 PAGE_SIZE = 50
+MEMBER_CHOICES = 300  # members offered at once on the transfer-out form; a name search narrows them
 TABS = ("incoming", "outgoing", "allocation")
 
 
@@ -87,6 +88,7 @@ def transfer_out(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and str(request.GET.get("member", "")).isdigit():
         initial["member"] = int(request.GET["member"])
     form = TransferOutForm(request.POST or None, members=members, initial=initial)
+    query = " ".join(request.GET.get("q", "").split())[:64]
     chosen = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -102,7 +104,19 @@ def transfer_out(request: HttpRequest) -> HttpResponse:
             return redirect("transfer_detail", pk=transfer.pk)
     if form.is_bound and str(request.POST.get("target_org", "")).isdigit():
         chosen = Org.objects.filter(pk=int(request.POST["target_org"])).only("short_name", "code").first()
-    return render(request, "transfers/transfer_out.html", {"form": form, "chosen": chosen})
+    # Validation used the whole subtree; the page offers a bounded list (a branch may have 10,000 members).
+    posted = request.POST.get("member", "") if form.is_bound else str(initial.get("member", ""))
+    if posted.isdigit():
+        shown = members.filter(pk=int(posted))
+    elif query:
+        shown = members.filter(person__name__icontains=query)
+    else:
+        shown = members
+    total = shown.count()
+    form.fields["member"].queryset = shown[:MEMBER_CHOICES]
+    return render(request, "transfers/transfer_out.html", {
+        "form": form, "chosen": chosen, "query": query, "truncated": total > MEMBER_CHOICES, "total": total,
+    })
 
 
 @login_required
