@@ -139,7 +139,10 @@ def start_job(job: ImportJob) -> None:
     if job.background:
         from .tasks import run_import
 
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        # ZHTJ_IMPORT_QUEUE lets a deployment (or a test) route imports to workers of their own.
+        queue = getattr(settings, "ZHTJ_IMPORT_QUEUE", None)
+        transaction.on_commit(lambda: run_import.apply_async((job.pk,), queue=queue) if queue
+                              else run_import.delay(job.pk))
     else:
         run_job(job.pk)
 
