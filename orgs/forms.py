@@ -37,6 +37,10 @@ class OrgCreateForm(BootstrapForm):
             (t.pk, t.name) for t in types if may_contain(parent.type.category, t.category)
         ]
         self.allowed_types = [t for t in types if may_contain(parent.type.category, t.category)]
+        # Most new orgs are branches: preselect that type when the parent may hold one.
+        branch = next((t for t in self.allowed_types if t.category == "branch"), None)
+        if branch is not None:
+            self.fields["type"].initial = branch.pk
 
 
 class OrgBulkCreateForm(BootstrapForm):
