@@ -7,7 +7,7 @@ with its person joined), filtering and sorting on indexed columns, never a query
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
@@ -44,7 +44,6 @@ class MemberQuery:
     gender: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, params) -> "MemberQuery":
@@ -124,14 +123,6 @@ def member_page(org: Org, query: MemberQuery, *, per_page: int = PAGE_SIZE) -> P
     )
     paginator = Paginator(qs, per_page)
     return paginator.get_page(query.page)
-
-
-def member_counts(org: Org) -> dict[str, int]:
-    """Members per status in one grouped query (for the filter badges)."""
-    from django.db.models import Count
-
-    rows = members_of(org).values("status").annotate(n=Count("pk")).order_by()
-    return {row["status"]: row["n"] for row in rows}
 
 
 def member_for_detail(pk: object) -> Member | None:
