@@ -290,16 +290,17 @@ def test_reject_with_reason_shows_it_to_the_source(client, tree):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("branch", ["outside", "garbage", "non_branch"])
+@pytest.mark.parametrize("branch", ["outside", "garbage", "non_branch", "current"])
 def test_tampered_allocation_refused_with_message(client, tree, branch):
     other_branch = f.make_org("branch", parent=tree.other_root)
     transfer = submit_out(tree, tree.gb)
     services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.gb_admin, tree.gb))
     login_as(client, tree.gb_admin, tree.gb)
     before = state()
-    value = {"outside": other_branch.pk, "garbage": "x", "non_branch": tree.gb.pk}[branch]
+    value = {"outside": other_branch.pk, "garbage": "x", "non_branch": tree.gb.pk, "current": tree.branch.pk}[branch]
     response = client.post(reverse("transfer_allocate", args=[transfer.pk]), {"branch": value}, follow=True)
-    assert "Choose a branch within 学院团总支." in response.content.decode()
+    expected = "already belongs to 一班团支部" if branch == "current" else "Choose a branch within 学院团总支."
+    assert expected in response.content.decode()
     assert state() == before
 
 
@@ -311,7 +312,7 @@ def test_allocation_form_offers_only_subtree_branches(client, tree):
     login_as(client, tree.gb_admin, tree.gb)
     response = client.get(reverse("transfer_detail", args=[transfer.pk]))
     choices = {org.pk for org in response.context["allocate_form"].fields["branch"].queryset}
-    assert choices == {tree.branch.pk, tree.branch2.pk}
+    assert choices == {tree.branch2.pk}  # gb's branches, less the one the member is already in
 
 
 @pytest.mark.django_db

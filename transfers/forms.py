@@ -104,3 +104,4 @@ class AllocateForm(forms.Form):
     def __init__(self, *args: Any, branches: QuerySet[Org], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branches
+        self.fields["branch"].label_from_instance = lambda org: f"{org.short_name}（{org.code}）"

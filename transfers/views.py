@@ -135,7 +135,8 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = transfer.request
     allocate_form = None
     if transfer.status == Status.APPROVED and actor.is_admin_of(transfer.target_org):
-        allocate_form = AllocateForm(branches=selectors.allocatable_branches(transfer.target_org))
+        allocate_form = AllocateForm(branches=selectors.allocatable_branches(transfer.target_org).exclude(
+            pk=transfer.source_branch_id))
     return render(request, "transfers/detail.html", {
         "transfer": transfer,
         "may_decide": req is not None and req.is_pending and may_decide(actor, req),
