@@ -103,14 +103,15 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     member = _member_for(actor, pk)
-    may_edit = may_edit_person_at_once(actor, member.person)
-    if member.person_id == request.user.pk and not may_edit:
+    show_whole = may_edit_person_at_once(actor, member.person)
+    may_edit = services.may_manage_members(actor, member.branch)
+    if member.person_id == request.user.pk and not show_whole:
         return redirect("my_record")
     return render(request, "members/detail.html", {
         "member": member,
         "person": member.person,
         "may_edit": may_edit,
-        "show_whole": may_edit,
+        "show_whole": show_whole,
         "is_self": member.person_id == request.user.pk,
         "cadre_posts": selectors.cadre_posts_of(member.person),
         "status_form": StatusForm(initial={"status": member.status}) if may_edit else None,

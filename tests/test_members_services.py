@@ -156,6 +156,24 @@ def test_development_number_must_be_unique(tree):
     assert not Person.objects.filter(id_number=data.id_number).exists()
 
 
+def test_database_refuses_duplicate_development_number(tree):
+    from django.db import IntegrityError, transaction
+
+    f.make_member(tree.branch2, development_number="202001000042", joined_on=dt.date(2020, 1, 1))
+    other = f.make_person(password=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        f.make_member(tree.branch, person=other, development_number="202001000042", joined_on=dt.date(2020, 1, 1))
+    assert not Member.objects.filter(person=other).exists()
+
+
+def test_database_refuses_second_member_record_for_a_person(tree):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        f.make_member(tree.branch2, person=tree.member.person)
+    assert Member.objects.filter(person=tree.member.person).count() == 1
+
+
 # --- member_update ------------------------------------------------------------------------------------
 
 

@@ -272,6 +272,16 @@ def test_member_detail_masking_per_role(tree, who):
         assert status_of(response) == expected
 
 
+def test_member_who_is_cadre_of_wc_shows_whole_to_wc_admin_but_edit_stays_with_branch(tree):
+    member = full_member(tree)
+    f.make_cadre(tree.wc, person=member.person)
+    client = client_for(tree, "wc_admin")
+    text = client.get(reverse("member_detail", args=[member.pk])).content.decode()
+    assert member.person.id_number in text  # wc is the org of one of the person's posts
+    assert "edit-member" not in text
+    assert client.get(reverse("member_edit", args=[member.pk])).status_code == 403
+
+
 def test_other_member_cannot_see_a_member(tree):
     other = f.make_member(tree.branch, person=f.make_person(password="Str0ng-pass!"))
     client = login_as(Client(), other.person)
