@@ -43,8 +43,9 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_org_for(actor, pk)
     query = selectors.MemberQuery.from_params(request.GET)
     page = selectors.member_page(org, query)
-    template = "members/_member_rows.html" if request.headers.get("HX-Request") == "true" else "members/list.html"
-    return render(request, template, {
+    htmx = request.headers.get("HX-Request") == "true"
+    return render(request, "members/_member_rows.html" if htmx else "members/list.html", {
+        "oob": htmx,  # a filtered htmx response also refreshes the total and the export link's filters
         "org": org,
         "page": page,
         "query": query,

@@ -154,9 +154,11 @@ def test_ten_thousand_member_list_renders_with_bounded_queries(tree, django_asse
 
 def test_list_htmx_request_returns_rows_only(tree):
     response = client_for(tree, "branch_admin").get(reverse("member_list", args=[tree.branch.pk]),
-                                                    HTTP_HX_REQUEST="true")
+                                                    {"political_status": "中共党员"}, HTTP_HX_REQUEST="true")
     text = response.content.decode()
-    assert "member-table" in text and "<html" not in text
+    assert "no-members" in text and "<html" not in text
+    # the total and the export link (with the filter) are refreshed out of band
+    assert text.count('hx-swap-oob="true"') == 2 and "political_status=%E4%B8%AD%E5%85%B1%E5%85%9A%E5%91%98" in text
 
 
 # --- export ---------------------------------------------------------------------------------------------
