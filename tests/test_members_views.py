@@ -411,6 +411,23 @@ def test_self_edit_rejected_member_sees_reason(tree):
     assert member.person.phone == "13912345678"
 
 
+def test_member_withdraws_pending_request_from_my_record(tree):
+    member = full_member(tree)
+    client = client_for(tree, "member")
+    data = edit_data(member, phone="13611112222")
+    del data["name"], data["id_number"], data["reason"]
+    client.post(reverse("my_record_edit"), data)
+    request = ApprovalRequest.objects.get(kind="personal_info", target_id=member.pk)
+    text = client.get(reverse("my_record")).content.decode()
+    assert reverse("request_withdraw", args=[request.pk]) in text
+    client.post(reverse("request_withdraw", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.status == "withdrawn"
+    member.person.refresh_from_db()
+    assert member.person.phone == "13912345678"
+    assert "edit-my-record" in client.get(reverse("my_record")).content.decode()
+
+
 def test_self_edit_cannot_change_name_even_if_posted(tree):
     member = full_member(tree)
     client = client_for(tree, "member")
