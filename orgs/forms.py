@@ -56,3 +56,10 @@ class OrgEditForm(BootstrapForm):
     full_name = forms.CharField(label=_("Full name"), max_length=128)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)
     contact_email = forms.EmailField(label=_("Contact email"), required=False)
+
+
+class OrgMoveForm(BootstrapForm):
+    parent_code = forms.CharField(
+        label=_("New superior organization's code"), max_length=32,
+        help_text=_("The code of the organization to move it under (search the tree to find it)."),
+    )

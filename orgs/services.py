@@ -40,10 +40,6 @@ class OrgError(Exception):
         self.field = field
 
 
-class OrgNeedsApproval(OrgError):
-    """The org's own admin asked to change its info: that goes to the superior for approval."""
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Shared rules
 
@@ -342,14 +338,15 @@ def org_info_changes(org: Org, cleaned_data: dict) -> dict[str, list]:
 
 @transaction.atomic
 def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]:
-    """The direct superior admin changes an org's info at once (audited with before/after).
+    """Change an org's info: at once by the direct superior admin (audited with before/after), or, by the
+    org's own admin, as an `org_info` approval request for the direct superior (org_request_info_change).
 
-    changes maps info field names to new values. The org's own admin may not change it directly: that
-    raises OrgNeedsApproval (the approvals engine takes such requests). Returns the applied changes.
+    changes maps info field names to new values. Returns the changes applied now ({} when a request was
+    filed instead). Anyone else gets PermissionDenied.
     """
-    if actor.is_admin_of(org) and not actor.is_direct_superior_admin_of(org):
-        raise OrgNeedsApproval(_("Changes to your own organization's info need the approval of the superior "
-                                 "organization's admin."))
+    if actor.is_admin_of(org):
+        org_request_info_change(actor=actor, org=org, changes=changes)
+        return {}
     if not actor.is_direct_superior_admin_of(org):
         raise PermissionDenied
     unknown = set(changes) - set(INFO_FIELDS)
@@ -406,6 +403,48 @@ def org_request_info_change(*, actor: Actor, org: Org, changes: dict, reason: st
                               reason=reason)
     except ApprovalError as error:
         raise OrgError(str(error.message)) from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Move
+
+
+def may_move(actor: Actor, org: Org) -> bool:
+    """An org (never a root) is moved by an admin whose subtree holds its current parent."""
+    return org.parent_id is not None and org.parent is not None and actor.administers(org.parent)
+
+
+@transaction.atomic
+def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
+    """Move an org with its whole subtree under new_parent; both parents must lie in the actor's subtree.
+
+    The containment rules apply to the new parent; an org cannot go under itself or its own subordinates.
+    """
+    if not may_move(actor, org) or not actor.administers(new_parent):
+        raise PermissionDenied
+    lock_tree()
+    # Re-read everything after the lock: an earlier move may have renumbered these rows.
+    org = Org.objects.select_for_update(of=("self",)).select_related("type", "parent").get(pk=org.pk)
+    new_parent = _locked_parent(new_parent)
+    scope = Org.objects.get(pk=actor.org.pk)
+    if org.parent is None or not scope.contains(org.parent) or not scope.contains(new_parent):
+        raise PermissionDenied
+    if new_parent.pk == org.parent_id:
+        raise OrgError(_("%(org)s is already directly under %(parent)s.")
+                       % {"org": org.short_name, "parent": new_parent.short_name}, field="parent_code")
+    if org.contains(new_parent):
+        raise OrgError(_("An organization cannot be moved under itself or one of its own subordinate "
+                         "organizations."), field="parent_code")
+    problem = containment_error(new_parent, org.type)
+    if problem:
+        raise OrgError(problem, field="parent_code")
+    _check_sibling_name(new_parent, org.short_name)
+    old_parent = org.parent
+    org.parent = new_parent
+    org.save()  # django-mptt moves the subtree and renumbers, under our lock
+    record(action="org.move", actor=actor, org=org, target=org,
+           before={"parent": old_parent.code}, after={"parent": new_parent.code})
+    return org
 
 
 # ---------------------------------------------------------------------------------------------------------

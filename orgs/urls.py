@@ -12,6 +12,7 @@ urlpatterns = [
     path("orgs/<int:pk>/children/import/", views.org_bulk_create, name="org_bulk_create"),
     path("orgs/<int:pk>/children/import/template/", views.org_bulk_template, name="org_bulk_template"),
     path("orgs/<int:pk>/edit/", views.org_edit, name="org_edit"),
+    path("orgs/<int:pk>/move/", views.org_move, name="org_move"),
     path("orgs/<int:pk>/delete/", views.org_delete, name="org_delete"),
     # Admin registration codes (orgs/code_views.py).
     path("orgs/<int:pk>/codes/", code_views.org_codes, name="org_codes"),

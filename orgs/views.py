@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
-from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm
+from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
 from .permissions import Actor, get_org_for, require
 
 
@@ -66,6 +66,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_create": actor.is_admin_of(org) and not org.is_branch,
         "may_edit": actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org),
         "may_delete": actor.is_direct_superior_admin_of(org),
+        "may_move": services.may_move(actor, org),
         "codes_url": _optional_url("org_codes", org.pk) if actor.is_admin_of(org) and not org.is_branch else None,
         "admin_change_url": _optional_url("admin_change", org.pk)
         if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
@@ -138,10 +139,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrgEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            if at_once:
-                changed = services.org_update_info(actor=actor, org=org, changes=form.cleaned_data)
-            else:
-                services.org_request_info_change(actor=actor, org=org, changes=form.cleaned_data)
+            changed = services.org_update_info(actor=actor, org=org, changes=form.cleaned_data)
         except services.OrgError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -154,6 +152,31 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.info(request, _("Nothing was changed."))
             return redirect("org_detail", pk=org.pk)
     return render(request, "orgs/edit.html", {"org": org, "form": form, "at_once": at_once})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_move(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    require(services.may_move(actor, org))
+    form = OrgMoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["parent_code"].strip()
+        # Only orgs in the actor's subtree can be named: others look exactly like unknown codes.
+        new_parent = actor.visible_orgs().select_related("type").filter(code=code).first()
+        if new_parent is None:
+            form.add_error("parent_code", _("No organization in your scope has the code %(code)s.") % {"code": code})
+        else:
+            try:
+                services.org_move(actor=actor, org=org, new_parent=new_parent)
+            except services.OrgError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("%(org)s now belongs to %(parent)s.")
+                                 % {"org": org.short_name, "parent": new_parent.short_name})
+                return redirect("org_detail", pk=org.pk)
+    return render(request, "orgs/move.html", {"org": org, "form": form})
 
 
 @login_required

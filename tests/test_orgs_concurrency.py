@@ -103,3 +103,41 @@ def test_concurrent_create_and_delete_leave_a_valid_tree(org_types):
     assert errors == []
     assert Org.objects.filter(parent=root).count() == 6
     assert tree_problems() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_moves_and_creations_leave_a_valid_tree(org_types):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    root = f.make_org("committee", short_name="并发团委", code="M0001")
+    left = f.make_org("work_committee", parent=root, short_name="左工委", code="M0002")
+    right = f.make_org("work_committee", parent=root, short_name="右工委", code="M0003")
+    movers = [f.make_org("general_branch", parent=left, short_name=f"总支{i}", code=f"M1{i:03d}") for i in range(4)]
+    for gb in movers:
+        f.make_org("branch", parent=gb, short_name=f"{gb.short_name}支部", code=f"{gb.code}B")
+    admin = f.make_admin(root)
+    root.refresh_from_db()
+    actor = Actor(person=admin, org=root)
+    barrier = threading.Barrier(2)
+    errors: list = []
+
+    def mover():
+        barrier.wait()
+        for gb in movers:
+            services.org_move(actor=actor, org=Org.objects.get(pk=gb.pk), new_parent=right)
+
+    def creator():
+        barrier.wait()
+        for j in range(6):
+            services.org_create(actor=actor, parent=root, type=f.org_type("branch"),
+                                short_name=f"新支部{j}", full_name=f"新支部{j}")
+
+    threads = [_in_thread(mover, errors), _in_thread(creator, errors)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Org.objects.filter(parent=right).count() == 4
+    assert tree_problems() == []

@@ -10,7 +10,7 @@ from approvals.models import AuditEntry
 from orgs import services
 from orgs.models import Org
 from orgs.permissions import Actor
-from orgs.services import OrgError, OrgNeedsApproval
+from orgs.services import OrgError
 from orgs.tree import tree_problems
 
 from . import factories as f
@@ -234,14 +234,17 @@ def test_superior_admin_edit_takes_effect_at_once_and_is_audited(tree):
                                                                      "contact_phone": "010-12345678"}
 
 
-def test_own_admin_edit_needs_approval_and_changes_nothing(tree):
+def test_own_admin_edit_files_a_request_and_changes_nothing_yet(tree):
+    from approvals.models import ApprovalRequest
+
     old = tree.branch.full_name
-    with pytest.raises(OrgNeedsApproval):
-        services.org_update_info(actor=actor(tree.branch_admin, tree.branch), org=tree.branch,
-                                 changes={"full_name": "自己改"})
+    applied = services.org_update_info(actor=actor(tree.branch_admin, tree.branch), org=tree.branch,
+                                       changes={"full_name": "自己改"})
+    assert applied == {}
     tree.branch.refresh_from_db()
     assert tree.branch.full_name == old
     assert not AuditEntry.objects.filter(action="org.update").exists()
+    assert ApprovalRequest.objects.get(kind="org_info").changes == {"full_name": [old, "自己改"]}
 
 
 @pytest.mark.parametrize("who", ["root_admin", "wc_admin", "branch2_admin", "outsider"])
@@ -331,3 +334,69 @@ def test_info_request_without_change_is_refused(tree):
     with pytest.raises(OrgError):
         services.org_request_info_change(actor=actor(tree.branch_admin, tree.branch), org=tree.branch,
                                          changes={"short_name": tree.branch.short_name})
+
+
+# --- move --------------------------------------------------------------------------------------------------
+
+
+def test_ancestor_admin_moves_an_org_with_its_subtree(tree):
+    f.make_member(tree.branch2)
+    moved = services.org_move(actor=actor(tree.root_admin, tree.root), org=tree.gb, new_parent=tree.root)
+    assert moved.parent == tree.root
+    tree.root.refresh_from_db()
+    assert {"B0001", "B0002"} <= set(Org.objects.get(pk=tree.gb.pk).get_descendants().values_list("code", flat=True))
+    assert tree_problems() == []
+    entry = AuditEntry.objects.get(action="org.move")
+    assert (entry.before, entry.after) == ({"parent": "W0001"}, {"parent": "R0001"})
+
+
+def test_direct_superior_moves_a_branch_between_its_orgs(tree):
+    services.org_move(actor=actor(tree.wc_admin, tree.wc), org=tree.branch, new_parent=tree.wc)
+    tree.branch.refresh_from_db()
+    assert tree.branch.parent == tree.wc and tree.branch.level == 2
+    assert tree_problems() == []
+
+
+@pytest.mark.parametrize(("org", "target", "needle"), [
+    ("wc", "gb", "itself"),          # under its own subordinate
+    ("gb", "sibling", "机关团支部"),  # a branch as parent
+    ("gb", "wc", "区团工委"),         # already there
+])
+def test_move_refuses_invalid_targets(tree, org, target, needle):
+    before = list(Org.objects.order_by("pk").values_list("pk", "parent_id", "lft", "rght", "level", "tree_id"))
+    with pytest.raises(OrgError) as exc:
+        services.org_move(actor=actor(tree.root_admin, tree.root), org=getattr(tree, org),
+                          new_parent=getattr(tree, target))
+    assert needle in exc.value.message or needle == "itself"
+    assert list(Org.objects.order_by("pk").values_list("pk", "parent_id", "lft", "rght", "level", "tree_id")) == before
+    assert not AuditEntry.objects.filter(action="org.move").exists()
+
+
+def test_move_refuses_a_sibling_name_clash(tree):
+    f.make_org("branch", parent=tree.wc, short_name="一班团支部")
+    with pytest.raises(OrgError):
+        services.org_move(actor=actor(tree.wc_admin, tree.wc), org=tree.branch, new_parent=tree.wc)
+    tree.branch.refresh_from_db()
+    assert tree.branch.parent == tree.gb
+
+
+@pytest.mark.parametrize(("who", "target"), [
+    ("gb_admin", "gb"),        # the org's own admin does not move it
+    ("wc_admin", "root"),      # target outside the actor's subtree
+    ("outsider", "other_root"),
+    ("branch2_admin", "branch2"),
+])
+def test_move_needs_both_parents_in_the_actors_subtree(tree, who, target):
+    acting = {"gb_admin": tree.gb, "wc_admin": tree.wc, "outsider": tree.other_root,
+              "branch2_admin": tree.branch2}[who]
+    org = tree.gb if who != "branch2_admin" else tree.branch
+    with pytest.raises(PermissionDenied):
+        services.org_move(actor=actor(getattr(tree, who), acting), org=org, new_parent=getattr(tree, target))
+    org.refresh_from_db()
+    assert org.parent_id in (tree.wc.pk, tree.gb.pk) and org.parent_id == Org.objects.get(pk=org.pk).parent_id
+    assert tree_problems() == []
+
+
+def test_a_root_cannot_be_moved(tree):
+    with pytest.raises(PermissionDenied):
+        services.org_move(actor=actor(tree.root_admin, tree.root), org=tree.root, new_parent=tree.wc)

@@ -82,6 +82,11 @@ MATRIX = {
                               other_tree=404),
     ("org_edit", "post"): dict(member=404, own=302, superior=302, ancestor=403, sibling=404, descendant=404,
                                other_tree=404),
+    ("org_move", "get"): dict(member=404, own=403, superior=200, ancestor=200, sibling=404, descendant=404,
+                              other_tree=404),
+    # gb to the root: beyond the work committee admin's scope (a form error), within the root admin's.
+    ("org_move", "post"): dict(member=404, own=403, superior=200, ancestor=302, sibling=404, descendant=404,
+                               other_tree=404),
     ("org_delete", "post"): dict(member=404, own=403, superior=302, ancestor=403, sibling=404, descendant=404,
                                  other_tree=404),
 }
@@ -95,6 +100,8 @@ def post_data(view):
         return {"file": xlsx([("矩阵支部", "团支部", "矩阵支部全称")])}
     if view == "org_edit":
         return {"short_name": "改名总支", "full_name": "改名总支全称", "contact_phone": "", "contact_email": ""}
+    if view == "org_move":
+        return {"parent_code": "R0001"}
     return {}
 
 
@@ -117,6 +124,10 @@ def test_permission_matrix(client, tree, view, method, role):
     assert response.status_code == expected
     if expected in (403, 404):
         assert state(tree) == before
+    if view == "org_move" and method == "post":
+        tree.gb.refresh_from_db()
+        assert tree.gb.parent == (tree.root if role == "ancestor" else tree.wc)
+        assert tree_problems() == []
     if view == "org_edit" and method == "post" and role == "own":
         # The own admin's edit becomes a request for the direct superior: the org itself is unchanged.
         assert state(tree)[0] == before[0]
@@ -410,3 +421,22 @@ def test_delete_by_get_is_not_allowed(client, tree):
     empty = f.make_org("branch", parent=tree.gb, short_name="空支部")
     assert client.get(reverse("org_delete", args=[empty.pk])).status_code == 405
     assert Org.objects.filter(pk=empty.pk).exists()
+
+
+def test_move_page_refuses_an_invalid_target_with_its_reason(client, tree):
+    login_as(client, tree.root_admin, tree.root)
+    before = state(tree)
+    for code, needle in [("B0003", "机关团支部"), ("B0001", "学院团总支"), ("W0001", "区团工委"),
+                         ("R0002", "R0002"), ("NOPE", "NOPE")]:
+        response = client.post(reverse("org_move", args=[tree.gb.pk]), {"parent_code": code})
+        assert response.status_code == 200
+        assert needle in response.content.decode(), code
+        assert state(tree) == before
+
+
+def test_detail_offers_move_to_ancestor_admins_only(client, tree):
+    move_url, detail_url = reverse("org_move", args=[tree.gb.pk]), reverse("org_detail", args=[tree.gb.pk])
+    login_as(client, tree.wc_admin, tree.wc)
+    assert move_url in client.get(detail_url).content.decode()
+    login_as(client, tree.gb_admin, tree.gb)
+    assert move_url not in client.get(detail_url).content.decode()
