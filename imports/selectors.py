@@ -4,6 +4,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -42,9 +43,37 @@ def progress(job: ImportJob) -> dict[str, int]:
     return {"read": job.rows_read, "validated": job.rows_validated, "imported": job.rows_imported}
 
 
+# The worker running a job holds this session-level advisory lock on PostgreSQL; the database releases it
+# when the worker's connection ends, however the worker died.
+JOB_LOCK_CLASS = 0x7A68
+
+
+def try_job_lock(job_id: int) -> bool:
+    """Take the job's lock for this connection (PostgreSQL); True when it was free. Always True elsewhere."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_CLASS, job_id])
+        return bool(cursor.fetchone()[0])
+
+
+def release_job_lock(job_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_CLASS, job_id])
+
+
 def is_stale(job: ImportJob) -> bool:
-    """A running job whose worker has stopped reporting (killed, out of memory, machine restarted)."""
+    """A running job whose worker is gone (killed, out of memory, machine restarted).
+
+    PostgreSQL: nobody holds the job's advisory lock. Elsewhere: no progress report for STALE_SECONDS.
+    """
     if job.status != ImportStatus.RUNNING:
+        return False
+    if connection.vendor == "postgresql":
+        if try_job_lock(job.pk):
+            release_job_lock(job.pk)
+            return True
         return False
     live = cache.get(f"imports:progress:{job.pk}")
     last = live["at"] if live else (job.started_at.timestamp() if job.started_at else 0)

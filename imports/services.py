@@ -166,7 +166,7 @@ def _delete_upload(job: ImportJob) -> None:
 
 def _claim(job_id: int) -> ImportJob | None:
     """queued → running (or take over a running job whose worker died); None when there is nothing to do."""
-    from .selectors import is_stale
+    from .selectors import is_stale, release_job_lock, try_job_lock
 
     with transaction.atomic():
         job = (ImportJob.objects.select_for_update(of=("self",)).select_related("org__type", "created_by")
@@ -175,17 +175,26 @@ def _claim(job_id: int) -> ImportJob | None:
             pass  # a redelivered task after a killed worker: run it again
         elif job.status != ImportStatus.QUEUED:
             return None
-        job.status = ImportStatus.RUNNING
-        job.attempts += 1
-        job.started_at = timezone.now()
-        job.error_message = ""
-        job.save(update_fields=["status", "attempts", "started_at", "error_message"])
+        # Held (on PostgreSQL) until this run ends, so others can tell a live worker from a dead one.
+        if not try_job_lock(job.pk):
+            return None
+        try:
+            job.status = ImportStatus.RUNNING
+            job.attempts += 1
+            job.started_at = timezone.now()
+            job.error_message = ""
+            job.save(update_fields=["status", "attempts", "started_at", "error_message"])
+        except BaseException:
+            release_job_lock(job.pk)
+            raise
     _report(job, read=0, validated=0, imported=0)
     return job
 
 
 def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     """Run one job to its end; never raises for a bad file or a crash (the job records it)."""
+    from .selectors import release_job_lock
+
     job = _claim(job_id)
     if job is None:
         return None
@@ -203,6 +212,8 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
             error_message=_("The import stopped because of an unexpected error, so nothing was imported. You can"
                             " run it again."))
         return None
+    finally:
+        release_job_lock(job.pk)
 
 
 def _lock_imports() -> None:

@@ -1,5 +1,6 @@
 """Building small import workbooks (.xlsx with openpyxl, .xls with xlwt) for the import tests."""
 
+import contextlib
 import datetime as dt
 import io
 from pathlib import Path
@@ -124,3 +125,28 @@ def db_counts() -> tuple[int, int, int, int]:
     from members.models import Cadre, Member, Person
 
     return Person.objects.count(), Member.objects.count(), Cadre.objects.count(), AuditEntry.objects.count()
+
+
+@contextlib.contextmanager
+def live_worker(job):
+    """Pretend a worker is running this job: on PostgreSQL hold its advisory lock from another connection (as a
+    worker process would); elsewhere keep its progress heartbeat fresh."""
+    from django.db import connection
+
+    from imports import services
+    from imports.selectors import JOB_LOCK_CLASS
+
+    if connection.vendor != "postgresql":
+        services._report(job, read=0, validated=0, imported=0)
+        yield
+        return
+    import psycopg
+
+    s = connection.settings_dict
+    other = psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
+                            password=s.get("PASSWORD") or None, dbname=s["NAME"], autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [JOB_LOCK_CLASS, job.pk])
+        yield
+    finally:
+        other.close()

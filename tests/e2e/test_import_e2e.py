@@ -1,6 +1,7 @@
 """Issue 5 in a real browser: a branch admin downloads the member template, fills it with five people of whom
 three are wrong, uploads it, reads the result sentence, downloads the failure workbook and finds the reasons."""
 
+import contextlib
 import datetime as dt
 import importlib
 
@@ -122,16 +123,18 @@ def test_progress_bar_updates_without_reload_and_shows_the_result(
 
     from imports import services
     from imports.models import ImportJob, ImportStatus
-    from tests.import_helpers import member_row, xlsx
+    from tests.import_helpers import live_worker, member_row, xlsx
 
     settings.MEDIA_ROOT = tmp_path / "media"
     job = services.create_job(actor=None, org=tree.branch,
                               upload=SimpleUploadedFile("big.xlsx", xlsx([member_row("进一")])))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
     job.refresh_from_db()
-    services._report(job, read=3000, validated=1000, imported=0)
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
+    worker = contextlib.ExitStack()  # closed when the "worker" finishes, below
+    worker.enter_context(live_worker(job))
+    services._report(job, read=3000, validated=1000, imported=0)
     try:
         page.goto(f"{live_server.url}/login/")
         page.fill("input[name=id_number]", tree.branch_admin.id_number)
@@ -147,6 +150,7 @@ def test_progress_bar_updates_without_reload_and_shows_the_result(
             "() => document.querySelector('[data-testid=rows-validated]').innerText.replace(',', '') === '2500'",
             timeout=10_000)
         assert page.evaluate("window.notReloaded") is True  # updated in place, not by a reload
+        worker.close()
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.SUCCEEDED, rows_read=3000,
                                                    rows_validated=3000, rows_imported=2990, rows_failed=10)
         page.get_by_test_id("result-sentence").wait_for(timeout=10_000)
@@ -154,4 +158,5 @@ def test_progress_bar_updates_without_reload_and_shows_the_result(
             "imported": 2990, "failed": 10}
         assert page.get_by_test_id("result-sentence").inner_text().strip() == expected
     finally:
+        worker.close()
         context.close()
