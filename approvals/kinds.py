@@ -193,6 +193,9 @@ def _admin_change_current(org: models.Model) -> dict:
 def _admin_change_apply(request: ApprovalRequest, actor: Actor) -> None:
     from .services import admin_assign
 
+    # The deciding org was the direct superior when the request was filed; the org may have moved since.
+    if not actor.is_direct_superior_admin_of(request.target):
+        raise ApprovalError(_("The organization is no longer directly under yours; reject the request."))
     new_pk = request.changes["admin"][1]
     admin_assign(org=request.target, new_admin_id=new_pk, actor=actor)
 

@@ -193,3 +193,14 @@ def test_page_refuses_anonymous_and_members(client, tree):
     person.save(update_fields=["password_set_at"])
     login_as(client, person)
     assert client.get(url).status_code == 404
+
+
+def test_hand_over_cannot_be_approved_by_the_old_superior_after_a_move(tree):
+    from orgs.services import org_move
+
+    cadre = f.make_cadre(tree.branch).person
+    req = admin_change(actor=Actor(tree.branch_admin, tree.branch), org=tree.branch, new_admin=cadre, reason="换届")
+    org_move(actor=Actor(tree.wc_admin, tree.wc), org=tree.branch, new_parent=tree.wc)
+    with pytest.raises(ApprovalError):
+        request_approve(request_id=req.pk, actor=Actor(tree.gb_admin, tree.gb))
+    assert admin_of(tree.branch) == tree.branch_admin
