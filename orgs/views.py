@@ -70,7 +70,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "codes_url": _optional_url("org_codes", org.pk) if actor.is_admin_of(org) and not org.is_branch else None,
         "admin_change_url": _optional_url("admin_change", org.pk)
         if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
-        "members_url": _optional_url("member_list", org.pk) if org.is_branch else None,
+        "members_url": _optional_url("member_list", org.pk),
     })
 
 

@@ -440,3 +440,13 @@ def test_detail_offers_move_to_ancestor_admins_only(client, tree):
     assert move_url in client.get(detail_url).content.decode()
     login_as(client, tree.gb_admin, tree.gb)
     assert move_url not in client.get(detail_url).content.decode()
+
+
+def test_detail_links_to_the_member_list_and_codes_pages(client, tree):
+    login_as(client, tree.gb_admin, tree.gb)
+    body = client.get(reverse("org_detail", args=[tree.gb.pk])).content.decode()
+    assert reverse("member_list", args=[tree.gb.pk]) in body
+    assert reverse("org_codes", args=[tree.gb.pk]) in body  # codes for its subordinates
+    body = client.get(reverse("org_detail", args=[tree.branch.pk])).content.decode()
+    assert reverse("member_list", args=[tree.branch.pk]) in body
+    assert reverse("org_codes", args=[tree.branch.pk]) not in body  # a branch has no subordinates
