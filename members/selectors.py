@@ -115,14 +115,23 @@ def member_queryset(org: Org, query: MemberQuery) -> QuerySet[Member]:
 
 
 def member_page(org: Org, query: MemberQuery, *, per_page: int = PAGE_SIZE) -> Page:
-    """One page of the member list: two queries (count and rows), whatever the branch's size."""
+    """One page of the member list: three queries (count, rows, open transfers), whatever the branch's size."""
     qs = member_queryset(org, query).only(
         "pk", "status", "political_status", "joined_on", "ethnicity", "development_number", "branch_id",
         "person__id", "person__name", "person__id_number", "person__gender", "person__birth_date",
         "person__phone", "branch__id", "branch__short_name",
     )
     paginator = Paginator(qs, per_page)
-    return paginator.get_page(query.page)
+    page = paginator.get_page(query.page)
+    # One more query for the page, not per row: which of these members are in a transfer right now.
+    from transfers.selectors import members_in_transfer_ids
+
+    rows = list(page.object_list)
+    moving = members_in_transfer_ids(m.pk for m in rows)
+    for member in rows:
+        member.in_transfer = member.pk in moving
+    page.object_list = rows
+    return page
 
 
 def member_for_detail(pk: object) -> Member | None:

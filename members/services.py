@@ -282,6 +282,10 @@ def member_set_status(*, actor: Actor, member: Member, status: str, reason: str 
         raise MemberError(_("Unknown status %(s)s.") % {"s": status})
     if status == member.status:
         return member
+    from transfers.selectors import member_in_transfer
+
+    if member_in_transfer(member):
+        raise MemberError(_("This member is in a relationship transfer; change the status once it ends."))
     if status == MemberStatus.ACTIVE:
         errors = check_member(MemberInput.from_member(member), today=_today(),
                               has_cadre_post=has_cadre_post(member.person))

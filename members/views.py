@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orgs.permissions import Actor, get_org_for, may_edit_person_at_once, may_see_person, require
+from transfers.selectors import member_in_transfer
 
 from . import selectors, services
 from .choices import MemberStatus, PoliticalStatus
@@ -116,6 +117,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_self": member.person_id == request.user.pk,
         "cadre_posts": selectors.cadre_posts_of(member.person),
         "status_form": StatusForm(initial={"status": member.status}) if may_edit else None,
+        "in_transfer": member_in_transfer(member),
         "age": selectors.age_on(member.person.birth_date),
     })
 

@@ -277,6 +277,18 @@ def test_over_age_member_cannot_be_reactivated(tree):
     assert member.status == "aged_out"
 
 
+def test_status_of_member_in_transfer_cannot_change(tree):
+    from transfers import services as transfers
+
+    transfers.transfer_out_submit(actor=Actor(person=tree.branch_admin, org=tree.branch, ip="127.0.0.1"),
+                                  member_id=tree.member.pk, target_org_id=tree.branch2.pk, reason="工作调动",
+                                  reason_text="")
+    with pytest.raises(MemberError, match="transfer"):
+        services.member_set_status(actor=branch_admin(tree), member=tree.member, status="left")
+    tree.member.refresh_from_db()
+    assert tree.member.status == "active"
+
+
 def test_ancestor_above_cannot_set_status(tree):
     member = added(tree)
     with pytest.raises(MemberError):

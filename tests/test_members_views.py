@@ -143,13 +143,29 @@ def test_ten_thousand_member_list_renders_with_bounded_queries(tree, django_asse
     _bulk_branch(tree.branch, 10_000)
     client = client_for(tree, "branch_admin")
     url = reverse("member_list", args=[tree.branch.pk])
-    # 2 queries are the list's own (count, page rows with person joined); the rest are per request
-    # (session, user, acting org, inbox badge, session save). Independent of the 10,000 rows.
+    # 3 queries are the list's own (count, page rows with person joined, open transfers of the page); the
+    # rest are per request (session, user, acting org, inbox badge, session save). Independent of the rows.
     with django_assert_max_num_queries(12):
         response = client.get(url, params)
     assert response.status_code == 200
     assert response.context["page"].paginator.count >= (1 if params.get("q") else 1000)
     assert len(response.context["page"].object_list) <= 50
+
+
+def _start_transfer(tree):
+    from transfers import services as transfers
+
+    return transfers.transfer_out_submit(
+        actor=Actor(person=tree.branch_admin, org=tree.branch, ip="127.0.0.1"), member_id=tree.member.pk,
+        target_org_id=tree.branch2.pk, reason="工作调动", reason_text="",
+    )
+
+
+def test_member_in_transfer_is_badged_in_list_and_detail(tree):
+    _start_transfer(tree)
+    client = client_for(tree, "branch_admin")
+    assert 'data-testid="in-transfer"' in client.get(reverse("member_list", args=[tree.branch.pk])).content.decode()
+    assert 'data-testid="in-transfer"' in client.get(reverse("member_detail", args=[tree.member.pk])).content.decode()
 
 
 def test_list_htmx_request_returns_rows_only(tree):
