@@ -58,7 +58,9 @@ def containment_error(parent: Org, org_type: OrgType) -> str | None:
 
 
 def _clean_text(value: Any) -> str:
-    return " ".join(str(value or "").split())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet keeps a name typed as 2024 as the number 2024.0
+    return " ".join(str(value if value is not None else "").split())
 
 
 def _check_names(short_name: str, full_name: str) -> None:

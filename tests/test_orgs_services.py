@@ -177,6 +177,12 @@ def test_bulk_create_reports_each_bad_row_and_creates_the_good_ones(tree):
     assert not Org.objects.filter(short_name__in=["坏类别", "工委", "无全称"]).exists()
 
 
+def test_bulk_create_reads_numeric_cells_as_typed(tree):
+    result = services.org_bulk_create_from_excel(actor=actor(tree.gb_admin, tree.gb), parent=tree.gb,
+                                                  file=sheet([(2024, "团支部", 2024)]))
+    assert [o.short_name for o in result.created] == ["2024"]
+
+
 def test_bulk_create_refuses_a_non_spreadsheet_file(tree):
     before = Org.objects.count()
     with pytest.raises(OrgError) as exc:
