@@ -342,6 +342,20 @@ def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
     return locked
 
 
+def purge_old_uploads(*, days: int | None = None) -> int:
+    """Delete the kept uploads of failed jobs nobody retried within `days` (ZHTJ_IMPORT_KEEP_FAILED_DAYS, 7);
+    those jobs are no longer retryable. Returns how many uploads were deleted."""
+    days = days if days is not None else getattr(settings, "ZHTJ_IMPORT_KEEP_FAILED_DAYS", 7)
+    cutoff = timezone.now() - timezone.timedelta(days=days)
+    count = 0
+    for job in ImportJob.objects.filter(status=ImportStatus.FAILED, finished_at__lt=cutoff).exclude(file=""):
+        _delete_upload(job)
+        job.retryable = False
+        job.save(update_fields=["file", "retryable"])
+        count += 1
+    return count
+
+
 def import_path(path: Path, *, org: Org) -> tuple[ImportJob, ImportResult | None]:
     """The command's way in: the same job, run in this process whatever the size."""
     from django.core.files.uploadedfile import SimpleUploadedFile

@@ -8,3 +8,11 @@ def run_import(job_id: int) -> None:
     from .services import run_job
 
     run_job(job_id)
+
+
+@shared_task(name="imports.purge_old_uploads")
+def purge_old_uploads() -> int:
+    """Periodic: uploads of failed jobs are kept for a retry only so long (see services.purge_old_uploads)."""
+    from .services import purge_old_uploads as purge
+
+    return purge()

@@ -170,6 +170,20 @@ def test_retry_button_reruns_a_failed_job(tree, client, monkeypatch):
     assert job.status == ImportStatus.SUCCEEDED and job.rows_imported == 1
 
 
+def test_uploads_of_failed_jobs_are_deleted_after_a_week(tree, monkeypatch):
+    from imports.tasks import purge_old_uploads
+
+    monkeypatch.setattr(services, "commit_rows", lambda rows, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
+    job, _ = run_import(tree.branch, xlsx([member_row("庚二")]))
+    path = Path(job.file.path)
+    assert job.retryable and path.exists()
+    assert purge_old_uploads() == 0  # still within the week
+    ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timezone.timedelta(days=8))
+    assert purge_old_uploads() == 1
+    job.refresh_from_db()
+    assert not job.file and not job.retryable and not path.exists()
+
+
 def test_a_finished_job_cannot_be_retried(tree):
     job, _ = run_import(tree.branch, xlsx([member_row("庚一")]))
     with pytest.raises(services.ImportRefused):
