@@ -406,3 +406,16 @@ def test_move_needs_both_parents_in_the_actors_subtree(tree, who, target):
 def test_a_root_cannot_be_moved(tree):
     with pytest.raises(PermissionDenied):
         services.org_move(actor=actor(tree.root_admin, tree.root), org=tree.root, new_parent=tree.wc)
+
+
+def test_deleting_an_org_other_records_refer_to_is_refused(tree):
+    empty = f.make_org("branch", parent=tree.gb, short_name="空支部")
+    empty_admin = f.make_admin(empty)
+    services.org_request_info_change(actor=actor(empty_admin, empty), org=empty, changes={"full_name": "新"})
+    audit_before = AuditEntry.objects.count()
+    with pytest.raises(OrgError) as exc:
+        services.org_delete(actor=actor(tree.gb_admin, tree.gb), org=empty)
+    assert "空支部" in exc.value.message
+    assert Org.objects.filter(pk=empty.pk).exists()
+    assert AuditEntry.objects.count() == audit_before
+    assert tree_problems() == []
