@@ -194,6 +194,15 @@ def test_expire_task_calls_service(tree, settings):
     assert req.status == RequestStatus.EXPIRED
 
 
+def test_beat_schedule_names_the_registered_expiry_task(settings):
+    from zhtj.celery import app
+
+    app.loader.import_default_modules()
+    names = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "approvals.tasks.expire_requests" in names
+    assert "approvals.tasks.expire_requests" in app.tasks
+
+
 def test_stale_request_cannot_be_approved(tree):
     req = submit_rename(tree)
     Org.objects.filter(pk=tree.branch.pk).update(short_name="被别人改了")
