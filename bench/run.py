@@ -2,6 +2,7 @@
 
 Each module is a script that builds its own throw-away database and prints what it measured. A failing
 module is reported and the rest still run; the exit status is non-zero if any failed.
+`python bench/run.py tree import` runs only the modules whose names contain one of the words given.
 """
 
 import subprocess
@@ -13,7 +14,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    modules = sorted(BENCH_DIR.glob("bench_*.py"))
+    words = sys.argv[1:]
+    modules = [m for m in sorted(BENCH_DIR.glob("bench_*.py")) if not words or any(w in m.name for w in words)]
     if not modules:
         print("no bench/bench_*.py modules found")
         return 0
@@ -21,7 +23,7 @@ def main() -> int:
     for module in modules:
         print(f"== {module.name}", flush=True)
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, str(module), *sys.argv[1:]], cwd=BENCH_DIR.parent)
+        result = subprocess.run([sys.executable, str(module)], cwd=BENCH_DIR.parent)
         print(f"   ({module.name}: {time.perf_counter() - start:.1f} s, exit {result.returncode})\n", flush=True)
         if result.returncode != 0:
             failed.append(module.name)
