@@ -58,7 +58,8 @@ class Kind:
     # who besides the requester may withdraw (transfers: either side): (request, actor) -> bool.
     may_withdraw: Callable[[ApprovalRequest, Actor], bool] | None = None
     # called in the same transaction when a request leaves "pending" without being applied
-    # (rejected, withdrawn, expired); actor is None for expiry.
+    # (rejected, withdrawn, expired), after status/decided_*/decision_reason are set and before they are
+    # saved; actor is None for expiry.
     on_close: Callable[[ApprovalRequest, Actor | None], None] | None = None
     # related objects current_values reads (e.g. ("person",)): the inbox loads its page's targets with
     # them in one query per kind, so current_values should read them from the instance, not query again.

@@ -393,3 +393,69 @@ def test_two_submissions_at_once_leave_one_pending_request(org_types, tree):
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
     assert ApprovalRequest.objects.filter(status=RequestStatus.PENDING).count() == 1
+
+
+# --- hooks other apps' kinds rely on (transfers) ---------------------------------------------------------
+
+
+@pytest.fixture
+def hook_kind():
+    """A kind decided by a branch or its direct superior, recording its on_close calls."""
+    from approvals.kinds import KINDS, Kind, field_values, register
+
+    closed: list[tuple[int, str, object]] = []
+    kind = Kind(
+        code="test_hooks", label="t", model=Org, apply=lambda r, a: None,
+        current_values=lambda o: field_values(o, ["short_name"]), superior_may_decide=True,
+        may_withdraw=lambda r, a: getattr(a.org, "pk", None) == r.deciding_org_id,
+        on_close=lambda r, a: closed.append((r.pk, r.status, a)),
+    )
+    register(kind)
+    yield closed
+    KINDS.pop("test_hooks")
+
+
+def submit_hook(tree, org):
+    return request_submit(kind="test_hooks", target=org, changes={"short_name": [org.short_name, "x"]},
+                          actor=actor(tree.branch_admin, tree.branch), deciding_org=org)
+
+
+def test_on_close_runs_for_reject_withdraw_and_expire_but_not_approve(tree, hook_kind, settings):
+    a = submit_hook(tree, tree.branch)
+    b = submit_hook(tree, tree.branch2)
+    c = submit_hook(tree, tree.gb)
+    d = submit_hook(tree, tree.sibling)
+    request_approve(request_id=a.pk, actor=actor(tree.branch_admin, tree.branch))
+    request_reject(request_id=b.pk, actor=actor(tree.branch2_admin, tree.branch2), reason="否")
+    request_withdraw(request_id=c.pk, actor=actor(tree.branch_admin, tree.branch))
+    ApprovalRequest.objects.filter(pk=d.pk).update(created_at=timezone.now() - dt.timedelta(days=400))
+    requests_expire()
+    # on_close sees the closing status (so it can tell rejected from withdrawn from expired).
+    assert [(pk, status) for pk, status, _a in hook_kind] == [
+        (b.pk, RequestStatus.REJECTED), (c.pk, RequestStatus.WITHDRAWN), (d.pk, RequestStatus.EXPIRED)
+    ]
+    assert hook_kind[-1][2] is None  # expiry has no actor
+
+
+def test_kind_may_let_the_other_side_withdraw(tree, hook_kind):
+    req = submit_hook(tree, tree.branch2)  # filed by branch's admin, decided by branch2
+    done = request_withdraw(request_id=req.pk, actor=actor(tree.branch2_admin, tree.branch2))
+    assert done.status == RequestStatus.WITHDRAWN
+    other = submit_hook(tree, tree.branch2)
+    with pytest.raises(ApprovalError):
+        request_withdraw(request_id=other.pk, actor=actor(tree.sibling_admin, tree.sibling))
+
+
+def test_inbox_of_direct_superior_lists_childrens_requests_for_kinds_that_allow_it(tree, hook_kind):
+    from approvals.selectors import inbox_count, inbox_requests
+
+    req = submit_hook(tree, tree.branch)
+    rename = request_submit(kind="org_info", target=tree.branch2, changes={"short_name": ["二班团支部", "y"]},
+                            actor=actor(tree.branch2_admin, tree.branch2), deciding_org=tree.branch2)
+    gb = actor(tree.gb_admin, tree.gb)
+    # test_hooks allows the direct superior (gb); org_info decided by branch2 does not.
+    assert list(inbox_requests(gb)) == [req] and inbox_count(gb) == 1
+    assert list(inbox_requests(actor(tree.branch_admin, tree.branch))) == [req]
+    assert list(inbox_requests(actor(tree.branch2_admin, tree.branch2))) == [rename]
+    assert inbox_count(actor(tree.wc_admin, tree.wc)) == 0  # above the direct superior
+    assert inbox_count(actor(tree.branch2_admin, tree.branch2)) == 1
