@@ -40,6 +40,15 @@ def inbox_requests(actor: Actor, *, decided: bool = False) -> QuerySet[ApprovalR
     return qs.filter(status=RequestStatus.PENDING).order_by("-created_at", "-id")
 
 
+def decidable_ids(actor: Actor, ids: list[str]) -> list[int]:
+    """Of these ids, the requests in the actor's inbox whatever their status (a request decided a moment
+    ago by someone else still gets its own "already decided by …" answer from the service)."""
+    if actor.org is None:
+        return []
+    clean = [int(i) for i in ids if str(i).isdigit()]
+    return list(ApprovalRequest.objects.filter(_decidable_q(actor), pk__in=clean).values_list("pk", flat=True))
+
+
 def inbox_count(actor: Actor) -> int:
     """The header badge: one COUNT query."""
     if actor.org is None:

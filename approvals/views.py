@@ -29,9 +29,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     require(actor.org is not None)
     decided = request.GET.get("tab") == "decided"
     if request.method == "POST":
-        posted = [v for v in request.POST.getlist("requests") if v.isdigit()]
-        waiting = list(selectors.inbox_requests(actor).filter(pk__in=posted).values_list("pk", flat=True))
-        form = BulkDecisionForm(request.POST, request_ids=waiting)
+        decidable = selectors.decidable_ids(actor, request.POST.getlist("requests"))
+        form = BulkDecisionForm(request.POST, request_ids=decidable)
         if form.is_valid():
             results = services.requests_decide_many(
                 request_ids=form.cleaned_data["requests"], actor=actor, approve=form.approve,

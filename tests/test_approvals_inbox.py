@@ -304,3 +304,20 @@ def test_withdraw_requires_post(client, tree):
     req = submit_rename(tree)
     login_as(client, tree.branch_admin, tree.branch)
     assert client.get(reverse("request_withdraw", args=[req.pk])).status_code == 405
+
+
+def test_bulk_decision_reports_a_request_someone_else_decided_meanwhile(client, tree):
+    from approvals.services import request_reject
+
+    a = submit_rename(tree)
+    b = submit_rename(tree, org=tree.branch2, new="二班新名", by=tree.branch2_admin, acting=tree.branch2)
+    login_as(client, tree.gb_admin, tree.gb)
+    # Another session of the general branch rejects `a` after this page was loaded.
+    request_reject(request_id=a.pk, actor=Actor(person=tree.gb_admin, org=tree.gb), reason="否")
+    response = client.post(reverse("inbox"), {"requests": [a.pk, b.pk], "decision": "approve", "reason": ""},
+                           follow=True)
+    errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+    assert len(errors) == 1 and f"#{a.pk}" in errors[0]
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.status == RequestStatus.REJECTED and b.status == RequestStatus.APPROVED
