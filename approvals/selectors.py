@@ -132,7 +132,23 @@ class RequestRow:
     may_decide: bool
 
 
-def _render(request: ApprovalRequest, field: str, value: Any) -> str:
+def _mask_phone(value: str) -> str:
+    return value[:3] + "****" + value[7:] if len(value) >= 11 else "*" * len(value)
+
+
+def _mask_id(value: str) -> str:
+    from members.idnumber import mask
+
+    return mask(value)
+
+
+# Personal data shown masked in lists (PIPL); whole only to those who decide or asked.
+_MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id}
+
+
+def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:
+    if mask and field in _MASKED_FIELDS and isinstance(value, str) and value:
+        return _MASKED_FIELDS[field](value)
     kind = KINDS.get(request.kind)
     if kind is None:
         return "—" if value is None else str(value)
@@ -141,8 +157,11 @@ def _render(request: ApprovalRequest, field: str, value: Any) -> str:
     return default_render_value(kind, field, value)
 
 
-def request_rows(actor: Actor, requests: list[ApprovalRequest], *, check_stale: bool = True) -> list[RequestRow]:
-    """Decorate requests for display. Stale detection loads the targets with one query per kind shown."""
+def request_rows(
+    actor: Actor, requests: list[ApprovalRequest], *, check_stale: bool = True, mask: bool = True,
+) -> list[RequestRow]:
+    """Decorate requests for display. Stale detection loads the targets with one query per kind shown.
+    With mask, phone numbers and ID numbers in the change are masked (lists; detail pages for onlookers)."""
     targets: dict[tuple[str, int], Any] = {}
     if check_stale:
         by_kind: dict[str, set[int]] = {}
@@ -170,7 +189,8 @@ def request_rows(actor: Actor, requests: list[ApprovalRequest], *, check_stale: 
         changes = [
             ChangeRow(
                 field=name, label=kind.field_label(name) if kind else name,
-                old=_render(r, name, pair[0]), new=_render(r, name, pair[1]), stale=name in stale_fields,
+                old=_render(r, name, pair[0], mask=mask), new=_render(r, name, pair[1], mask=mask),
+                stale=name in stale_fields,
             )
             for name, pair in r.changes.items()
         ]

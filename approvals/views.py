@@ -60,7 +60,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     req = selectors.get_request_for(actor, pk)
-    row = selectors.request_rows(actor, [req])[0]
+    # Whole values only for the requester and those who decide (they may edit the record at once).
+    whole = req.requested_by_id == request.user.pk or may_decide(actor, req)
+    row = selectors.request_rows(actor, [req], mask=not whole)[0]
     return render(request, "approvals/request_detail.html", {
         "req": req, "row": row, "form": DecisionForm(),
         "may_withdraw": req.is_pending and selectors.may_withdraw(actor, req),
@@ -75,7 +77,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     require(may_decide(actor, req))
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        row = selectors.request_rows(actor, [req])[0]
+        row = selectors.request_rows(actor, [req], mask=False)[0]
         return render(request, "approvals/request_detail.html", {
             "req": req, "row": row, "form": form, "may_withdraw": False,
         }, status=400)
@@ -94,7 +96,8 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.my_requests(request.user))
-    rows = selectors.request_rows(request.actor, list(page.object_list), check_stale=False)
+    # The requester's own requests: their own data, shown whole.
+    rows = selectors.request_rows(request.actor, list(page.object_list), check_stale=False, mask=False)
     return render(request, "approvals/my_requests.html", {"page": page, "rows": rows})
 
 

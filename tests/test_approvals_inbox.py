@@ -321,3 +321,35 @@ def test_bulk_decision_reports_a_request_someone_else_decided_meanwhile(client, 
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.status == RequestStatus.REJECTED and b.status == RequestStatus.APPROVED
+
+
+def test_inbox_shows_each_kind_with_its_change_in_words(client, tree):
+    from approvals.services import admin_change
+    from members.services import personal_info_request
+
+    from . import factories as f
+
+    rename = submit_rename(tree)
+    cadre = f.make_cadre(tree.branch, person=f.make_person(name="王新任")).person
+    hand_over = admin_change(actor=Actor(person=tree.branch_admin, org=tree.branch), org=tree.branch,
+                             new_admin=cadre, reason="换届")
+    phone = personal_info_request(actor=Actor(person=tree.member.person), member=tree.member,
+                                  changes={"phone": "13611112222"})
+    login_as(client, tree.gb_admin, tree.gb)  # decides the first two; the direct superior of the third
+    response = client.get(reverse("inbox"))
+    rows = {r.request.pk: r for r in response.context["rows"]}
+    assert set(rows) == {rename.pk, hand_over.pk, phone.pk}
+    assert all(r.may_decide for r in rows.values())
+    assert rows[hand_over.pk].changes[0].new.startswith("王新任")
+    # Lists mask personal data (PIPL); the request page shows it whole to whoever decides.
+    assert rows[phone.pk].changes[0].new == "136****2222"
+    body = response.content.decode()
+    assert "王新任" in body and "136****2222" in body and "13611112222" not in body and "新名称" in body
+    detail = client.get(reverse("request_detail", args=[phone.pk])).content.decode()
+    assert "13611112222" in detail
+    # An admin above the deciders may read the request, masked.
+    from django.test import Client
+
+    onlooker = login_as(Client(), tree.root_admin, tree.root)
+    detail = onlooker.get(reverse("request_detail", args=[phone.pk])).content.decode()
+    assert "136****2222" in detail and "13611112222" not in detail
