@@ -143,12 +143,12 @@ def _mask_id(value: str) -> str:
 
 
 # Personal data shown masked in lists (PIPL); whole only to those who decide or asked.
-_MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id}
+MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id}
 
 
 def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:
-    if mask and field in _MASKED_FIELDS and isinstance(value, str) and value:
-        return _MASKED_FIELDS[field](value)
+    if mask and field in MASKED_FIELDS and isinstance(value, str) and value:
+        return MASKED_FIELDS[field](value)
     kind = KINDS.get(request.kind)
     if kind is None:
         return "—" if value is None else str(value)

@@ -139,3 +139,13 @@ def test_django_admin_registration_is_read_only(rf, tree):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def test_audit_page_masks_phone_and_id_numbers(client, tree):
+    AuditEntry.objects.create(action="member.update", org=tree.branch, at=timezone.now(), target_repr="x",
+                              before={"phone": "13912345678", "id_number": "11010120000101123X"},
+                              after={"phone": "13611112222"})
+    login_as(client, tree.branch_admin, tree.branch)
+    body = client.get(reverse("audit_log")).content.decode()
+    assert "139****5678" in body and "136****2222" in body and "110101********123X" in body
+    assert "13912345678" not in body and "11010120000101123X" not in body

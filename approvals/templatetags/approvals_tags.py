@@ -28,11 +28,21 @@ def action_label(action: str) -> str:
     return action
 
 
+def _shown(key: str, value: Any) -> str:
+    from ..selectors import MASKED_FIELDS
+
+    if value in (None, ""):
+        return "—"
+    if key in MASKED_FIELDS and isinstance(value, str):
+        return MASKED_FIELDS[key](value)  # the audit page is a list: personal data masked (PIPL)
+    return str(value)
+
+
 @register.filter
 def kv(value: Any) -> str:
-    """A before/after value as `key: value; …` (dicts), or as it is."""
+    """A before/after value as `key: value; …` (dicts), phone and ID numbers masked, or as it is."""
     if value is None:
         return ""
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {'—' if v in (None, '') else v}" for k, v in value.items())
+        return "; ".join(f"{k}: {_shown(k, v)}" for k, v in value.items())
     return str(value)
