@@ -140,7 +140,13 @@ def request_approve(*, request_id: int, actor: Actor, note: str = "") -> Approva
             % {"fields": ", ".join(str(kind.field_label(n)) for n in stale)}
         )
     request.target = target
-    kind.apply(request, actor)
+    try:
+        with transaction.atomic():  # a savepoint, so a constraint the change breaks becomes a clear refusal
+            kind.apply(request, actor)
+    except IntegrityError:
+        raise ApprovalError(
+            _("The change conflicts with another record (a value that must be unique is taken); reject it.")
+        ) from None
     request.status = RequestStatus.APPROVED
     request.decided_by = _person(actor)
     request.decided_at = timezone.now()

@@ -459,3 +459,22 @@ def test_inbox_of_direct_superior_lists_childrens_requests_for_kinds_that_allow_
     assert list(inbox_requests(actor(tree.branch2_admin, tree.branch2))) == [rename]
     assert inbox_count(actor(tree.wc_admin, tree.wc)) == 0  # above the direct superior
     assert inbox_count(actor(tree.branch2_admin, tree.branch2)) == 1
+
+
+def test_apply_breaking_a_database_constraint_is_a_clear_refusal(tree):
+    from approvals.kinds import KINDS, Kind, field_values, register
+
+    def apply(request, actor):
+        Org.objects.filter(pk=request.target.pk).update(code="B0002")  # another org's code: unique
+
+    register(Kind(code="test_integrity", label="t", model=Org, apply=apply,
+                  current_values=lambda o: field_values(o, ["short_name"])))
+    try:
+        req = request_submit(kind="test_integrity", target=tree.branch, changes={"short_name": ["一班团支部", "x"]},
+                             actor=actor(tree.branch_admin, tree.branch), deciding_org=tree.gb)
+        with pytest.raises(ApprovalError):
+            request_approve(request_id=req.pk, actor=actor(tree.gb_admin, tree.gb))
+        req.refresh_from_db()
+        assert req.is_pending and Org.objects.get(pk=tree.branch.pk).code == "B0001"
+    finally:
+        KINDS.pop("test_integrity")
