@@ -178,10 +178,7 @@ def child(tool: str, path: Path) -> dict:
     branch.refresh_from_db()
     rss_start = _rss_mb()
     try:
-        if tool == "zhtj":
-            out = _run_zhtj(path, branch)
-        else:
-            out = _run_import_export(path)
+        out = _run_zhtj(path, branch) if tool == "zhtj" else _run_import_export(path)
     finally:
         shutil.rmtree(media, ignore_errors=True)
     out["rss_start_mb"] = rss_start

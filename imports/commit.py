@@ -9,6 +9,7 @@ memberships can point at the new people); elsewhere with one executemany per tab
 import datetime as dt
 import functools
 import json
+import operator
 from collections.abc import Callable, Sequence
 
 from django.db import connection, models
@@ -72,16 +73,23 @@ def _insert(model: type[Model], rows: list[dict]) -> list[int] | None:
         return []
     fields = [f for f in model._meta.concrete_fields if f.column != "id"]
     columns = [f.column for f in fields]
+    values = operator.itemgetter(*columns)  # a C-level dict → tuple in column order
     if connection.vendor == "postgresql":
-        json_columns = {f.column for f in fields if isinstance(f, models.JSONField)}
+        for field in fields:
+            if isinstance(field, models.JSONField):
+                for row in rows:
+                    if row[field.column] is not None:
+                        row[field.column] = json.dumps(row[field.column], ensure_ascii=False)
         ids = _next_ids(model, len(rows))
-        data = [(pk, *[json.dumps(row[c], ensure_ascii=False) if c in json_columns and row[c] is not None
-                       else row[c] for c in columns]) for row, pk in zip(rows, ids, strict=True)]
-        _copy(model, ["id", *columns], data)
+        _copy(model, ["id", *columns], [(pk, *values(row)) for row, pk in zip(rows, ids, strict=True)])
         return ids
-    converters = [_sqlite_converter(f) for f in fields]
-    plain = [(c, conv) for c, conv in zip(columns, converters, strict=True)]
-    data = [tuple(row[c] if conv is None else conv(row[c]) for c, conv in plain) for row in rows]
+    converters = [(i, conv) for i, conv in enumerate(_sqlite_converter(f) for f in fields) if conv is not None]
+    data = []
+    for row in rows:
+        item = list(values(row))
+        for i, conv in converters:
+            item[i] = conv(item[i])
+        data.append(item)
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
