@@ -301,6 +301,8 @@ def main() -> int:
                   f"{rate(ours['rows'], ours['validate_s'])} {rate(ours['imported'], ours['commit_s'])} "
                   f"{rate(ours['rows'], ours['total_s'])} {ours['total_s']:>8.2f} {ours['imported']:>9,} "
                   f"{ours['failed']:>7,} {ours['peak_rss_mb']:>7.0f}MB", flush=True)
+            phases = ", ".join(f"{k} {v:.2f}" for k, v in ours["phases"].items())
+            print(f"  {'':>8} {'':<15} seconds by phase inside the job: {phases}", flush=True)
             if args.no_baseline:
                 continue
             base = measure(backend, template, "import-export", size)

@@ -166,7 +166,7 @@ class SheetData:
 class Workbook:
     """An opened, checked workbook; use find_data() to locate the data sheet."""
 
-    def __init__(self, path: str | Path, *, name: str = "") -> None:
+    def __init__(self, path: str | Path, *, name: str = "", parse: bool = True) -> None:
         path = Path(path)
         size = path.stat().st_size
         if size > settings.ZHTJ_IMPORT_MAX_BYTES:
@@ -177,6 +177,8 @@ class Workbook:
         self.format = _check_signature(data, name or path.name)
         if self.format == "xlsx":
             _check_xlsx_container(data)
+        if not parse:
+            return
         try:
             self._book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         except PasswordError:

@@ -121,10 +121,17 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
     # The stored name is the job id: the uploaded name is shown, never used as a path.
     job.file.save(f"job-{job.pk}{Path(name).suffix.lower()[:6] or '.xlsx'}", upload, save=False)
     try:
-        data = Workbook(job.file.path, name=name).find_data(job.kind)
-        if next(data.iter_rows(), None) is None:
-            raise FileError(no_rows_message(data.sheet_name))
-        job.background = data.max_data_rows > settings.ZHTJ_IMPORT_BACKGROUND_ROWS
+        if job.file_size <= getattr(settings, "ZHTJ_IMPORT_PREFLIGHT_BYTES", 1024 * 1024):
+            # Small files are parsed now, so a missing column or an empty sheet is said on the form.
+            data = Workbook(job.file.path, name=name).find_data(job.kind)
+            if next(data.iter_rows(), None) is None:
+                raise FileError(no_rows_message(data.sheet_name))
+            job.background = data.max_data_rows > settings.ZHTJ_IMPORT_BACKGROUND_ROWS
+        else:
+            # A file this size holds thousands of rows: check the container now (signature, sizes, DTDs) and
+            # leave parsing (seconds at 100,000 rows) to the background job, which reports sheet problems.
+            Workbook(job.file.path, name=name, parse=False)
+            job.background = True
     except FileError as exc:
         _fail_file(job, exc.message)
         return job

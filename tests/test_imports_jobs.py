@@ -228,6 +228,28 @@ def test_large_files_run_as_a_background_task(tree, client, settings, django_cap
     assert response["Location"] == f"/imports/{job.pk}/"
 
 
+def test_large_uploads_are_parsed_by_the_job_and_sheet_errors_shown_on_its_page(
+        tree, client, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from zhtj.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    settings.ZHTJ_IMPORT_PREFLIGHT_BYTES = 100  # every test file counts as large
+    login_as(client, tree.branch_admin, tree.branch)
+    rows = [member_row("大一")]
+    headers = [h for h in rows[0] if h != "民族"]
+    before = db_counts()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/orgs/{tree.branch.pk}/import/", {"file": upload(xlsx(rows, headers=headers))})
+    job = ImportJob.objects.get()
+    assert job.background and response["Location"] == f"/imports/{job.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "has no column “民族”" in page
+    assert job.status == ImportStatus.FAILED and not job.retryable and db_counts() == before
+    # The container checks still run at upload time.
+    response = client.post(f"/orgs/{tree.branch.pk}/import/", {"file": upload(b"a,b\n" * 100, "x.xlsx")})
+    assert "plain text (for example CSV)" in response.content.decode()
+
+
 def test_progress_fragment_polls_until_done_then_refreshes(tree, client):
     job = services.create_job(actor=None, org=tree.branch, upload=upload(xlsx([member_row("癸一")])))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
