@@ -368,7 +368,7 @@ def _personal_info_apply(request, actor: Actor) -> None:
 
 
 def _personal_info_current(member: Member) -> dict:
-    member = Member.objects.select_related("person").get(pk=member.pk)
+    # The engine hands a freshly loaded member (locked when deciding); the inbox preloads person.
     return current_values(member, SELF_EDITABLE_FIELDS)
 
 
@@ -385,7 +385,7 @@ def register_personal_info_kind() -> None:
     register(Kind(
         code=PERSONAL_INFO_KIND, label=gettext_lazy("Personal info change"), model=Member,
         apply=_personal_info_apply, current_values=_personal_info_current, superior_may_decide=True,
-        org_of=_member_org, allowed_fields=frozenset(SELF_EDITABLE_FIELDS),
+        org_of=_member_org, allowed_fields=frozenset(SELF_EDITABLE_FIELDS), select_related=("person", "branch"),
         field_labels={"phone": gettext_lazy("mobile phone"), "email": gettext_lazy("email")},
     ))
 

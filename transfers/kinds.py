@@ -9,10 +9,9 @@ from approvals.kinds import Kind, register
 
 
 def _current(transfer: Any) -> dict:
-    # Stale when the member is no longer in the branch the transfer started from.
-    from members.models import Member
-
-    return {"branch": Member.objects.filter(pk=transfer.member_id).values_list("branch_id", flat=True).first()}
+    # Stale when the member is no longer in the branch the transfer started from. The engine hands a
+    # freshly loaded transfer when deciding; the inbox preloads the member.
+    return {"branch": transfer.member.branch_id}
 
 
 def _render(request: Any, field: str, value: Any) -> str:
@@ -32,6 +31,7 @@ def register_kinds() -> None:
         model=Transfer, apply=services.apply_decision, current_values=_current, org_of=_org_of,
         allowed_fields=frozenset({"branch"}), render_value=_render, field_labels={"branch": _("Organization")},
         may_withdraw=services.may_withdraw, on_close=services.close_by_request,
+        select_related=("member", "source_branch"),
     )
     # Decided by a branch: its admin or its direct superior admin (transfer in; transfer out to a branch).
     register(Kind(code=services.KIND_TO_BRANCH, label=_("Relationship transfer"), superior_may_decide=True, **common))
