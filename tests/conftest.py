@@ -137,3 +137,14 @@ def e2e_settings(settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     return settings
+
+
+@pytest.fixture
+def english(settings, client):
+    """Run a test in English: service messages, and pages the test client fetches."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield

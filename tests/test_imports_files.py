@@ -11,7 +11,7 @@ from members.models import Member
 
 from .import_helpers import db_counts, media, member_row, run_import, xls, xlsx  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("media")
+pytestmark = pytest.mark.usefixtures("media", "english")
 
 
 def _assert_refused(tree, data: bytes, expected: str, name: str = "members.xlsx"):

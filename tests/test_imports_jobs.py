@@ -29,7 +29,7 @@ from .import_helpers import (  # noqa: F401
     xlsx,
 )
 
-pytestmark = pytest.mark.usefixtures("media")
+pytestmark = pytest.mark.usefixtures("media", "english")
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,7 @@ from .import_helpers import (  # noqa: F401
     xlsx,
 )
 
-pytestmark = pytest.mark.usefixtures("media")
+pytestmark = pytest.mark.usefixtures("media", "english")
 
 MANGLED = ("This ID number was stored as a number, so Excel kept only its first 15 digits and lost the last ones."
            " Format the column as text, type the full number again, and upload the file.")

@@ -14,7 +14,7 @@ from members import idnumber
 from .conftest import login_as
 from .import_helpers import db_counts, media, member_row, run_import, upload, xlsx  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("media")
+pytestmark = pytest.mark.usefixtures("media", "english")
 
 
 @pytest.fixture

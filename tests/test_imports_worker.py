@@ -17,6 +17,8 @@ from members.models import Member
 
 from .import_helpers import member_row, upload, xlsx
 
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
