@@ -30,6 +30,11 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 DEVNO_RE = re.compile(r"^\d{12}$")
 # The Excel 1900 date system counts days from 1899-12-30 (it believes 1900 was a leap year).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Membership tests run once per imported row: Django's TextChoices.values rebuilds its list on every access
+# and ETHNICITIES is a tuple, so the sets are built once here (the messages still list the choices in order).
+_ETHNICITY_SET = frozenset(ETHNICITIES)
+_POLITICAL_SET = frozenset(PoliticalStatus.values)
+_EDUCATION_SET = frozenset(Education.values)
 
 
 @dataclass
@@ -92,7 +97,7 @@ def normalize_phone(value: object) -> str:
 def normalize_ethnicity(value: object) -> str:
     """'汉' → '汉族': forms and spreadsheets often drop the 族 suffix."""
     text = _nfkc(value or "")
-    if text and text not in ETHNICITIES and f"{text}族" in ETHNICITIES:
+    if text and text not in _ETHNICITY_SET and f"{text}族" in _ETHNICITY_SET:
         return f"{text}族"
     return text
 
@@ -249,10 +254,10 @@ def check_member(data: MemberInput, *, today: dt.date | None = None, has_cadre_p
 
     if not data.ethnicity:
         errors["ethnicity"] = _("Choose the ethnicity.")
-    elif data.ethnicity not in ETHNICITIES:
+    elif data.ethnicity not in _ETHNICITY_SET:
         errors["ethnicity"] = _("%(value)s is not one of the 56 ethnic groups.") % {"value": data.ethnicity}
 
-    if data.political_status not in PoliticalStatus.values:
+    if data.political_status not in _POLITICAL_SET:
         errors["political_status"] = _("Political status must be one of: %(choices)s.") % {
             "choices": "、".join(PoliticalStatus.values)
         }
@@ -304,7 +309,7 @@ def check_member(data: MemberInput, *, today: dt.date | None = None, has_cadre_p
         except ValidationError:
             errors["email"] = _("%(value)s is not a valid email address.") % {"value": data.email}
 
-    if data.education and data.education not in Education.values:
+    if data.education and data.education not in _EDUCATION_SET:
         errors["education"] = _("Education must be one of: %(choices)s.") % {"choices": "、".join(Education.values)}
 
     if data.occupation and len(data.occupation) > 64:
