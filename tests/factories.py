@@ -14,9 +14,12 @@ _seq = itertools.count(1)
 
 def next_id_number(birth: dt.date | None = None, region: str = "110101") -> str:
     n = next(_seq)
-    birth = birth or dt.date(2000, 1, 1) + dt.timedelta(days=n % 3000)
-    # Sequence varies both the day and the 3-digit serial so numbers never collide within a run.
-    return idnumber.make(region, birth, n)
+    if birth is None:
+        # 24 to 26 years old whatever the test order and the year: an adult, but under the age limit (28)
+        # of an active member. Birth day and serial together stay unique for 700,000 numbers.
+        today = dt.date.today()
+        birth = today.replace(year=today.year - 24, day=1) - dt.timedelta(days=(n // 1000) % 700)
+    return idnumber.make(region, birth, n % 1000)
 
 
 def make_person(*, name: str | None = None, id_number: str | None = None, password: str | None = "Str0ng-pass!",
