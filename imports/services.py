@@ -33,7 +33,7 @@ from .commit import commit_rows
 from .failures import FailureWorkbook
 from .models import ImportJob, ImportKind, ImportStatus
 from .reader import FileError, Workbook
-from .validation import Row, RowChecker, clean_row
+from .validation import Row, RowChecker, cell_picker, clean_row
 
 log = logging.getLogger(__name__)
 
@@ -278,13 +278,14 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 clock.lap("commit")
 
             rows = data.iter_rows()
+            pick = cell_picker(data.positions)
             while True:
                 item = next(rows, None)
                 clock.lap("read")
                 if item is None:
                     break
                 read += 1
-                row = clean_row(item[0], item[1], data.positions, job.kind, today=today)
+                row = clean_row(item[0], item[1], data.positions, job.kind, today=today, pick=pick)
                 checker.check_in_file(row)
                 batch.append(row)
                 clock.lap("validate")

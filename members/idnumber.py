@@ -1,6 +1,7 @@
 """Resident ID numbers (GB 11643-1999): normalising, validating, masking, deriving gender and birth date."""
 
 import datetime as dt
+import operator
 import unicodedata
 from dataclasses import dataclass
 
@@ -24,8 +25,10 @@ def normalize(raw: object) -> str:
 
 
 def check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
-    return CHECK_CHARS[total % 11]
+    if len(first17) != len(WEIGHTS):
+        raise ValueError("check_char needs the first 17 characters of an ID number")
+    # map() keeps the weighted sum in C: an import checks 100,000 numbers.
+    return CHECK_CHARS[sum(map(operator.mul, map(int, first17), WEIGHTS)) % 11]
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ETHNICITY_SET = frozenset(ETHNICITIES)
 _POLITICAL_SET = frozenset(PoliticalStatus.values)
 _EDUCATION_SET = frozenset(Education.values)
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
 @dataclass
@@ -81,10 +82,13 @@ def normalize_phone(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = _nfkc(value)
-    text = re.sub(r"[\s\-()（）]", "", text)
+    if type(value) is str and value.isdigit() and value.isascii():
+        text = value  # the common case: NFKC, strip and the separators change nothing here
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = _nfkc(value)
+        text = _PHONE_SEPARATORS.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("0086") and len(text) == 15:
@@ -96,6 +100,8 @@ def normalize_phone(value: object) -> str:
 
 def normalize_ethnicity(value: object) -> str:
     """'汉' → '汉族': forms and spreadsheets often drop the 族 suffix."""
+    if type(value) is str and value in _ETHNICITY_SET:
+        return value  # already one of the 56 (each is NFKC-stable and unpadded)
     text = _nfkc(value or "")
     if text and text not in _ETHNICITY_SET and f"{text}族" in _ETHNICITY_SET:
         return f"{text}族"
@@ -108,7 +114,8 @@ def normalize_development_number(value: object) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = re.sub(r"\s", "", _nfkc(value))
+    # NFKC changes no ASCII; split() drops the same characters as the \s the rule used to strip.
+    text = "".join((value if type(value) is str and value.isascii() else _nfkc(value)).split())
     return text or None
 
 
@@ -147,7 +154,8 @@ def parse_year_month(value: object) -> dt.date | None:
         raise ValidationError(_("%(value)s is not a year and month."), code="year_month", params={"value": value})
     if isinstance(value, int | float):
         return _parse_number(value)
-    text = re.sub(r"\s", "", _nfkc(value))
+    # NFKC changes no ASCII; split() drops the same characters as the \s the rule used to strip.
+    text = "".join((value if type(value) is str and value.isascii() else _nfkc(value)).split())
     if not text:
         return None
     for pattern in _YM_PATTERNS:
