@@ -559,3 +559,20 @@ def test_member_list_pages_do_not_overlap_and_cover_the_branch(tree):
             break
         seen += [m.pk for m in page.object_list]
     assert len(seen) == len(set(seen)) == total
+
+
+def test_cadre_list_query_count_does_not_grow_with_cadres(tree, django_assert_max_num_queries):
+    client = client_for(tree, "gb_admin")
+    url = reverse("cadre_list", args=[tree.gb.pk])
+    f.make_cadre(tree.gb)
+    client.get(url)  # warm per-process caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for _ in range(25):
+        f.make_cadre(tree.gb)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["cadres"]) >= 26
