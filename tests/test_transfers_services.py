@@ -610,3 +610,54 @@ def test_allocation_expiry_task_runs_the_service(tree, settings):
     services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc))
     assert expire_allocations.apply().get() == 1
     assert Transfer.objects.get(pk=transfer.pk).status == Status.EXPIRED
+
+
+# --- audit trail of the closing steps (reject, withdraw, expire) -----------------------------------------
+
+def _transfer_entries(transfer, action):
+    return list(AuditEntry.objects.filter(action=action, target_type="transfers.transfer",
+                                          target_id=str(transfer.pk)))
+
+
+@pytest.mark.django_db
+def test_rejection_is_audited_with_reason_and_decider(tree):
+    transfer = out(tree, tree.sibling)
+    services.transfer_reject(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling), reason="材料不全")
+    entries = _transfer_entries(transfer, "transfer.rejected")
+    assert entries, "a rejection must leave an audit entry"
+    for entry in entries:
+        assert entry.actor == tree.sibling_admin and entry.reason == "材料不全"
+        assert entry.before["status"] == "pending" and entry.after["status"] == "rejected"
+    # Neither branch contains the other: one entry in each side's trail, so both admins read it.
+    assert {e.org_id for e in entries} == {tree.branch.pk, tree.sibling.pk}
+
+
+@pytest.mark.django_db
+def test_withdrawal_is_audited_with_who_withdrew(tree):
+    transfer = out(tree, tree.sibling)
+    services.transfer_withdraw(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling))
+    entries = _transfer_entries(transfer, "transfer.withdrawn")
+    assert entries and all(e.actor == tree.sibling_admin for e in entries)
+    assert all(e.before["status"] == "pending" and e.after["status"] == "withdrawn" for e in entries)
+
+
+@pytest.mark.django_db
+def test_expiry_is_audited_without_an_actor(tree, settings):
+    settings.ZHTJ_REQUEST_EXPIRY_DAYS = 30
+    transfer = out(tree, tree.sibling)
+    requests_expire(now=timezone.now() + dt.timedelta(days=31))
+    entries = _transfer_entries(transfer, "transfer.expired")
+    assert entries and all(e.actor is None for e in entries)
+    assert all(e.before["status"] == "pending" and e.after["status"] == "expired" for e in entries)
+
+
+@pytest.mark.django_db
+def test_transfer_in_is_audited_where_both_sides_read_it(tree):
+    other_branch = f.make_org("branch", parent=tree.other_root)
+    admin = f.make_admin(other_branch)
+    transfer = transfer_in(tree, actor=act(admin, other_branch), target=other_branch)
+    services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.branch_admin, tree.branch))
+    for action in ("transfer.submit_in", "transfer.approve"):
+        assert {e.org_id for e in _transfer_entries(transfer, action)} == {tree.branch.pk, other_branch.pk}
+    approve = _transfer_entries(transfer, "transfer.approve")[0]
+    assert approve.actor == tree.branch_admin and approve.after["status"] == "completed"
