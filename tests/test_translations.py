@@ -31,3 +31,9 @@ def test_every_catalog_entry_is_translated():
     catalog = polib.pofile(str(settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
     untranslated = [e.msgid for e in catalog.untranslated_entries() if not e.obsolete]
     assert untranslated == []
+
+
+def test_browser_language_does_not_switch_the_ui_to_english(client, db):
+    # Chinese users' browsers often send en-US; only the language switcher changes the language.
+    body = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in body and "智慧团建" in body
