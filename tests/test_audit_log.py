@@ -149,3 +149,32 @@ def test_audit_page_masks_phone_and_id_numbers(client, tree):
     body = client.get(reverse("audit_log")).content.decode()
     assert "139****5678" in body and "136****2222" in body and "110101********123X" in body
     assert "13912345678" not in body and "11010120000101123X" not in body
+
+
+ACTIONS_WRITTEN = [
+    "member.add", "member.update", "member.status", "member.export", "cadre.add", "cadre.remove",
+    "person.create", "org.create", "org.update", "org.move", "org.delete", "org.complete", "org.admin_changed",
+    "admin.register", "code.issue", "import.finished", "login.succeeded", "login.failed", "login.locked",
+    "login.refused_locked", "login.unlocked", "logout", "password.set", "password.changed",
+    "password.change_failed", "password.reset", "reset_code.issued", "reset_code.used", "reset_code.failed",
+    "transfer.submit_out", "transfer.submit_in", "transfer.approve", "transfer.rejected", "transfer.withdrawn",
+    "transfer.expired", "transfer.allocate", "transfer.allocation_expired",
+]
+
+
+@pytest.mark.parametrize("action", ACTIONS_WRITTEN)
+def test_every_action_the_services_write_has_a_label(action):
+    from approvals.templatetags.approvals_tags import action_label
+
+    assert action_label(action) != action
+
+
+def test_audit_page_names_actions_and_fields_in_chinese(client, tree, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    AuditEntry.objects.create(action="member.update", org=tree.branch, at=timezone.now(), target_repr="x",
+                              before={"phone": "13912345678", "first_password": True},
+                              after={"phone": "13611112222", "first_password": False})
+    login_as(client, tree.branch_admin, tree.branch)
+    body = client.get(reverse("audit_log"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "修改团员信息" in body and "手机号码: 139****5678" in body and "first_password: 是" in body
+    assert "phone:" not in body

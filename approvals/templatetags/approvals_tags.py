@@ -18,14 +18,69 @@ _REQUEST_VERBS = {
 }
 
 
+# Every action code the services write, in people's words; an unknown code is shown as it is.
+_ACTIONS = {
+    "member.add": _("Member added"),
+    "member.update": _("Member record edited"),
+    "member.status": _("Member status changed"),
+    "member.export": _("Member list exported"),
+    "cadre.add": _("Cadre post given"),
+    "cadre.remove": _("Cadre post ended"),
+    "person.create": _("Person record created"),
+    "org.create": _("Organization created"),
+    "org.update": _("Organization information edited"),
+    "org.move": _("Organization moved"),
+    "org.delete": _("Organization deleted"),
+    "org.complete": _("Organization information completed"),
+    "org.admin_changed": _("Admin changed"),
+    "admin.register": _("Admin registered with a code"),
+    "code.issue": _("Registration code issued"),
+    "import.finished": _("Import finished"),
+    "login.succeeded": _("Logged in"),
+    "login.failed": _("Login failed"),
+    "login.locked": _("Account locked"),
+    "login.refused_locked": _("Login refused: account locked"),
+    "login.unlocked": _("Account unlocked"),
+    "logout": _("Logged out"),
+    "password.set": _("Password set"),
+    "password.changed": _("Password changed"),
+    "password.change_failed": _("Password change failed"),
+    "password.reset": _("Password reset"),
+    "reset_code.issued": _("Reset code issued"),
+    "reset_code.used": _("Reset code used"),
+    "reset_code.failed": _("Reset code refused"),
+    "transfer.submit_out": _("Transfer out submitted"),
+    "transfer.submit_in": _("Transfer in submitted"),
+    "transfer.approve": _("Transfer approved"),
+    "transfer.rejected": _("Transfer rejected"),
+    "transfer.withdrawn": _("Transfer withdrawn"),
+    "transfer.expired": _("Transfer expired"),
+    "transfer.allocate": _("Transfer allocated to a branch"),
+    "transfer.allocation_expired": _("Transfer allocation expired"),
+}
+
+# Keys of the before/after values, in people's words (the trail is read by admins, not developers).
+_FIELDS = {
+    "name": _("Name"), "id_number": _("ID number"), "phone": _("Mobile phone"), "email": _("Email"),
+    "ethnicity": _("Ethnicity"), "political_status": _("Political status"), "joined_on": _("Join date"),
+    "development_number": _("Development number"), "education": _("Education"), "occupation": _("Occupation"),
+    "status": _("Status"), "position": _("Position"), "nature": _("Nature"), "since": _("In post since"),
+    "person": _("Person"), "code": _("Organization code"), "short_name": _("Short name"),
+    "full_name": _("Full name"), "type": _("Type"), "parent": _("Superior organization"),
+    "contact_phone": _("Contact phone"), "contact_email": _("Contact email"), "admin": _("Admin"),
+    "reason": _("Reason"), "rows": _("Rows"), "file": _("File"),
+}
+
+
 @register.filter
 def action_label(action: str) -> str:
-    """`request.<verb>.<kind>` as "<verb> · <kind label>"; other actions keep their code."""
+    """`request.<verb>.<kind>` as "<verb> · <kind label>", known actions in words; others keep their code."""
     parts = (action or "").split(".")
     if len(parts) == 3 and parts[0] == "request" and parts[1] in _REQUEST_VERBS:
         kind = KINDS.get(parts[2])
         return f"{_REQUEST_VERBS[parts[1]]} · {kind.label if kind else parts[2]}"
-    return action
+    label = _ACTIONS.get(action)
+    return str(label) if label is not None else action
 
 
 def _shown(key: str, value: Any) -> str:
@@ -33,6 +88,8 @@ def _shown(key: str, value: Any) -> str:
 
     if value in (None, ""):
         return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
     if key in MASKED_FIELDS and isinstance(value, str):
         return MASKED_FIELDS[key](value)  # the audit page is a list: personal data masked (PIPL)
     return str(value)
@@ -44,5 +101,5 @@ def kv(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_shown(k, v)}" for k, v in value.items())
+        return "; ".join(f"{_FIELDS.get(k, k)}: {_shown(k, v)}" for k, v in value.items())
     return str(value)
