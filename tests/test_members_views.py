@@ -576,3 +576,32 @@ def test_cadre_list_query_count_does_not_grow_with_cadres(tree, django_assert_ma
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assert len(response.context["cadres"]) >= 26
+
+
+@pytest.mark.parametrize("status", ["", "dead", "ACTIVE"])
+def test_set_status_page_refuses_unknown_status_and_changes_nothing(tree, status):
+    client = client_for(tree, "branch_admin")
+    before = AuditEntry.objects.count()
+    response = client.post(reverse("member_set_status", args=[tree.member.pk]), {"status": status}, follow=True)
+    tree.member.refresh_from_db()
+    assert tree.member.status == "active" and AuditEntry.objects.count() == before
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def test_set_status_page_refuses_reactivating_an_over_age_member_with_the_reason(tree):
+    member = f.make_member(tree.branch, person=f.make_person(birth=dt.date(1990, 1, 1), password=None),
+                           status="aged_out")
+    client = client_for(tree, "branch_admin")
+    before = AuditEntry.objects.count()
+    response = client.post(reverse("member_set_status", args=[member.pk]), {"status": "active"}, follow=True)
+    member.refresh_from_db()
+    assert member.status == "aged_out" and AuditEntry.objects.count() == before
+    assert any("超龄" in str(m) for m in response.context["messages"])
+
+
+def test_set_status_page_records_the_reason(tree):
+    client = client_for(tree, "branch_admin")
+    client.post(reverse("member_set_status", args=[tree.member.pk]), {"status": "left", "reason": "本人申请退团"})
+    entry = AuditEntry.objects.get(action="member.status", target_id=str(tree.member.pk))
+    assert entry.before == {"status": "active"} and entry.after == {"status": "left"}
+    assert entry.reason == "本人申请退团"
