@@ -1,0 +1,76 @@
+"""Transfer pages seen by the people the issue names: the member's page shows their transfer history, both
+admins see the same progress (who did each step, when), the allocation list names each branch's parent,
+and the org search says when it found nothing or cut its list short."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from orgs.permissions import Actor
+from transfers import services
+
+from .conftest import login_as
+
+
+@pytest.fixture(autouse=True)
+def _english(settings, client):
+    # Page text is asserted in its English source form, whatever the catalog holds.
+    settings.LANGUAGE_CODE = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+def act(person, org) -> Actor:
+    return Actor(person=person, org=org)
+
+
+def allocated_transfer(tree):
+    """A transfer out of `branch` to the work committee `wc`, approved and allocated to `sibling`."""
+    transfer = services.transfer_out_submit(actor=act(tree.branch_admin, tree.branch), member_id=tree.member.pk,
+                                            target_org_id=tree.wc.pk, reason="工作调动")
+    wc = act(tree.wc_admin, tree.wc)
+    services.transfer_approve(transfer_id=transfer.pk, actor=wc)
+    services.transfer_allocate(transfer_id=transfer.pk, actor=wc, branch_id=tree.sibling.pk)
+    transfer.refresh_from_db()
+    return transfer
+
+
+@pytest.mark.django_db
+def test_member_page_shows_transfer_history_to_the_admin(client, tree):
+    transfer = allocated_transfer(tree)
+    login_as(client, tree.sibling_admin, tree.sibling)  # the member's branch now
+    body = client.get(reverse("member_detail", args=[tree.member.pk])).content.decode()
+    assert 'data-testid="transfer-history"' in body and body.count('data-testid="history-row"') == 1
+    assert reverse("transfer_detail", args=[transfer.pk]) in body
+    assert "一班团支部" in body and "团工委" in body and "机关团支部" in body
+
+
+@pytest.mark.django_db
+def test_member_sees_own_transfer_history_without_admin_links(client, tree):
+    transfer = allocated_transfer(tree)
+    person = tree.member.person
+    person.password_set_at = timezone.now()  # else the first visit is sent to set a password
+    person.save(update_fields=["password_set_at"])
+    login_as(client, person)
+    body = client.get(reverse("my_record")).content.decode()
+    assert body.count('data-testid="history-row"') == 1
+    assert reverse("transfer_detail", args=[transfer.pk]) not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", [("branch_admin", "branch"), ("wc_admin", "wc"), ("sibling_admin", "sibling")])
+def test_both_sides_see_every_step_with_time_and_person(client, tree, side):
+    transfer = allocated_transfer(tree)
+    person, org = side
+    login_as(client, getattr(tree, person), getattr(tree, org))
+    response = client.get(reverse("transfer_detail", args=[transfer.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for testid in ("step-approved", "step-allocated", "step-completed"):
+        assert f'data-testid="{testid}"' in body
+    # Who: the submitter, the decider and the allocator, by name; when: each step's time.
+    assert tree.branch_admin.name in body and tree.wc_admin.name in body
+    for moment in (transfer.submitted_at, transfer.decided_at, transfer.allocated_at, transfer.completed_at):
+        assert moment is not None
+        assert moment.astimezone().strftime("%Y-%m-%d") in body
