@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from orgs.permissions import Actor
-from transfers import services
+from transfers import selectors, services
 
+from . import factories as f
 from .conftest import login_as
 
 
@@ -74,3 +75,31 @@ def test_both_sides_see_every_step_with_time_and_person(client, tree, side):
     for moment in (transfer.submitted_at, transfer.decided_at, transfer.allocated_at, transfer.completed_at):
         assert moment is not None
         assert moment.astimezone().strftime("%Y-%m-%d") in body
+
+
+@pytest.mark.django_db
+def test_allocation_choices_name_the_parent_of_each_branch(client, tree):
+    # Two branches of the same name in different general branches: the list must tell them apart.
+    other_gb = f.make_org("general_branch", parent=tree.wc, short_name="另一团总支")
+    f.make_org("branch", parent=other_gb, short_name=tree.branch2.short_name)
+    transfer = services.transfer_out_submit(actor=act(tree.branch_admin, tree.branch), member_id=tree.member.pk,
+                                            target_org_id=tree.wc.pk, reason="工作调动")
+    services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc))
+    login_as(client, tree.wc_admin, tree.wc)
+    field = client.get(reverse("transfer_detail", args=[transfer.pk])).context["allocate_form"]["branch"]
+    labels = [str(label) for value, label in field.field.choices if value != ""]
+    assert f"{tree.gb.short_name} / {tree.branch2.short_name}（{tree.branch2.code}）" in labels
+    assert any(label.startswith(f"另一团总支 / {tree.branch2.short_name}") for label in labels)
+
+
+@pytest.mark.django_db
+def test_allocation_choices_are_loaded_in_bounded_queries(tree, django_assert_max_num_queries):
+    from transfers.forms import AllocateForm
+
+    for _ in range(10):
+        gb = f.make_org("general_branch", parent=tree.wc)
+        f.make_org("branch", parent=gb)
+    form = AllocateForm(branches=selectors.allocatable_branches(tree.wc))
+    with django_assert_max_num_queries(2):
+        html = str(form["branch"])
+    assert html.count("<option") == 14  # 13 branches and the empty choice

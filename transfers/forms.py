@@ -104,4 +104,11 @@ class AllocateForm(forms.Form):
     def __init__(self, *args: Any, branches: QuerySet[Org], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branches
-        self.fields["branch"].label_from_instance = lambda org: f"{org.short_name}（{org.code}）"
+        self.fields["branch"].label_from_instance = _branch_label
+
+
+def _branch_label(org: Org) -> str:
+    # Branch names repeat from one school or unit to the next ("2025级1班团支部"): name the parent too.
+    label = f"{org.short_name}（{org.code}）"
+    parent = org.parent if org.parent_id else None
+    return f"{parent.short_name} / {label}" if parent is not None else label

@@ -156,6 +156,6 @@ def allocatable_branches(target_org: Org) -> QuerySet[Org]:
     return (
         target_org.get_descendants(include_self=True)
         .filter(type__category=Category.BRANCH)
-        .select_related("type")
+        .select_related("type", "parent")
         .order_by("lft")
     )
