@@ -2,6 +2,8 @@
 admins see the same progress (who did each step, when), the allocation list names each branch's parent,
 and the org search says when it found nothing or cut its list short."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -103,3 +105,22 @@ def test_allocation_choices_are_loaded_in_bounded_queries(tree, django_assert_ma
     with django_assert_max_num_queries(2):
         html = str(form["branch"])
     assert html.count("<option") == 14  # 13 branches and the empty choice
+
+
+@pytest.mark.django_db
+def test_org_search_says_when_it_cut_the_list(client, tree, monkeypatch):
+    monkeypatch.setattr(selectors, "ORG_SEARCH_LIMIT", 2)
+    login_as(client, tree.branch_admin, tree.branch)
+    url = reverse("transfer_org_search")
+    many = json.loads(client.get(url, {"q": "团支部"}).content)
+    assert len(many["results"]) == 2 and many["limited"] is True
+    none = json.loads(client.get(url, {"q": "没有这个组织"}).content)
+    assert none == {"results": [], "limited": False}
+
+
+@pytest.mark.django_db
+def test_transfer_out_page_has_the_search_notes(client, tree):
+    login_as(client, tree.branch_admin, tree.branch)
+    body = client.get(reverse("transfer_out")).content.decode()
+    assert "No organization matches this name or code." in body
+    assert "type more of the name or code" in body

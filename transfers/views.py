@@ -124,7 +124,10 @@ def transfer_out(request: HttpRequest) -> HttpResponse:
 def org_search(request: HttpRequest) -> HttpResponse:
     """Orgs of the whole tree by name or code: names, codes and paths only, never people."""
     _require_admin(request)
-    return JsonResponse({"results": selectors.search_orgs(request.GET.get("q", ""))})
+    limit = selectors.ORG_SEARCH_LIMIT
+    results = selectors.search_orgs(request.GET.get("q", ""), limit=limit)
+    # "limited": the list was cut at the limit, so the page asks for a more precise name or code.
+    return JsonResponse({"results": results, "limited": len(results) >= limit})
 
 
 @login_required
