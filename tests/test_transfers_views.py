@@ -55,6 +55,16 @@ def state() -> tuple:
     )
 
 
+def assert_nothing_written(tree) -> None:
+    """A refused submission leaves no transfer, no approval request, no audit entry, and the member put."""
+    from approvals.models import ApprovalRequest, AuditEntry
+
+    assert not Transfer.objects.exists()
+    assert not ApprovalRequest.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="transfer.").exists()
+    assert Member.objects.get(pk=tree.member.pk).branch_id == tree.branch.pk
+
+
 def submit_out(tree, target) -> Transfer:
     return services.transfer_out_submit(
         actor=act(tree.branch_admin, tree.branch), member_id=tree.member.pk, target_org_id=target.pk,
@@ -199,7 +209,7 @@ def test_transfer_out_to_missing_org_shows_clear_error(client, tree):
     response = client.post(reverse("transfer_out"), {"member": tree.member.pk, "target_org": 999999, "reason": "就业"})
     assert response.status_code == 200
     assert "That organization does not exist." in response.content.decode()
-    assert not Transfer.objects.exists()
+    assert_nothing_written(tree)
 
 
 @pytest.mark.django_db
@@ -208,7 +218,7 @@ def test_transfer_out_to_current_branch_shows_clear_error(client, tree):
     response = client.post(reverse("transfer_out"), {"member": tree.member.pk, "target_org": tree.branch.pk,
                                                      "reason": "就业"})
     assert "already belongs to 一班团支部" in response.content.decode()
-    assert not Transfer.objects.exists()
+    assert_nothing_written(tree)
 
 
 @pytest.mark.django_db
@@ -216,8 +226,10 @@ def test_transfer_out_of_member_outside_subtree_refused(client, tree):
     login_as(client, tree.sibling_admin, tree.sibling)
     response = client.post(reverse("transfer_out"), {"member": tree.member.pk, "target_org": tree.branch2.pk,
                                                      "reason": "就业"})
-    assert response.status_code == 200 and "member" in response.context["form"].errors
-    assert not Transfer.objects.exists()
+    assert response.status_code == 200
+    assert response.context["form"].errors["member"] == [
+        "You can only transfer out members of branches you administer."]
+    assert_nothing_written(tree)
 
 
 @pytest.mark.django_db
@@ -244,7 +256,7 @@ def test_transfer_in_not_found_reveals_nothing(client, tree):
         assert "一班团支部" not in body  # nothing about where the real person is
         bodies.append(response.context["form"].non_field_errors())
     assert bodies[0] == bodies[1]
-    assert not Transfer.objects.exists()
+    assert_nothing_written(tree)
 
 
 @pytest.mark.django_db
@@ -253,8 +265,9 @@ def test_transfer_in_to_branch_outside_subtree_refused(client, tree):
     person = tree.member.person
     response = client.post(reverse("transfer_in"), {
         "target_branch": tree.branch2.pk, "name": person.name, "id_number": person.id_number, "reason": "升学"})
-    assert "target_branch" in response.context["form"].errors
-    assert not Transfer.objects.exists()
+    assert response.context["form"].errors["target_branch"] == [
+        "You can only transfer members into a branch you administer."]
+    assert_nothing_written(tree)
 
 
 @pytest.mark.django_db
@@ -263,7 +276,7 @@ def test_other_reason_without_text_refused_by_form(client, tree):
     response = client.post(reverse("transfer_out"), {"member": tree.member.pk, "target_org": tree.sibling.pk,
                                                      "reason": "其他"})
     assert "reason_text" in response.context["form"].errors
-    assert not Transfer.objects.exists()
+    assert_nothing_written(tree)
 
 
 @pytest.mark.django_db

@@ -40,6 +40,8 @@ class TransferInForm(ReasonFields):
     target_branch = forms.ModelChoiceField(
         label=_("Receiving branch"), queryset=Org.objects.none(), widget=forms.Select(attrs=_SELECT),
         empty_label=None,
+        # Offered: the branches of the actor's subtree; anything else posted gets the service's own words.
+        error_messages={"invalid_choice": _("You can only transfer members into a branch you administer.")},
     )
     name = forms.CharField(label=_("Name"), max_length=64, widget=forms.TextInput(attrs=_TEXT))
     id_number = forms.CharField(
@@ -58,6 +60,7 @@ class TransferOutForm(ReasonFields):
 
     member = forms.ModelChoiceField(
         label=_("Member"), queryset=Member.objects.none(), widget=forms.Select(attrs=_SELECT),
+        error_messages={"invalid_choice": _("You can only transfer out members of branches you administer.")},
     )
     # The org's id, filled in by the search box; the service refuses ids that do not exist.
     target_org = forms.IntegerField(
