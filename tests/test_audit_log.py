@@ -176,5 +176,5 @@ def test_audit_page_names_actions_and_fields_in_chinese(client, tree, settings):
                               after={"phone": "13611112222", "first_password": False})
     login_as(client, tree.branch_admin, tree.branch)
     body = client.get(reverse("audit_log"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "修改团员信息" in body and "手机号码: 139****5678" in body and "first_password: 是" in body
+    assert "修改团员信息" in body and "手机号码: 139****5678" in body and "首次设置密码: 是" in body
     assert "phone:" not in body

@@ -605,3 +605,9 @@ def test_set_status_page_records_the_reason(tree):
     entry = AuditEntry.objects.get(action="member.status", target_id=str(tree.member.pk))
     assert entry.before == {"status": "active"} and entry.after == {"status": "left"}
     assert entry.reason == "本人申请退团"
+
+
+def test_my_record_links_to_my_requests_and_cadre_card_is_not_offset(tree):
+    text = client_for(tree, "member").get(reverse("my_record")).content.decode()
+    assert f'href="{reverse("my_requests")}"' in text
+    assert 'class="card shadow-sm" data-testid="cadre-posts"' in text  # first card of its column: no top margin

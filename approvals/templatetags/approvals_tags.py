@@ -68,7 +68,10 @@ _FIELDS = {
     "person": _("Person"), "code": _("Organization code"), "short_name": _("Short name"),
     "full_name": _("Full name"), "type": _("Type"), "parent": _("Superior organization"),
     "contact_phone": _("Contact phone"), "contact_email": _("Contact email"), "admin": _("Admin"),
-    "reason": _("Reason"), "rows": _("Rows"), "file": _("File"),
+    "reason": _("Reason"), "rows": _("Rows"), "file": _("File"), "first_password": _("First password"),
+    "imported": _("Imported"), "failed": _("Failed"), "kind": _("Kind"), "filters": _("Filters"),
+    "source_branch": _("Source branch"), "target_org": _("Target organization"),
+    "allocated_branch": _("Allocated branch"), "member": _("Member"),
 }
 
 
