@@ -126,3 +126,30 @@ def test_two_allocations_at_once_one_wins(tree):
     final = Transfer.objects.get(pk=transfer.pk)
     assert final.status == Status.COMPLETED
     assert Member.objects.get(pk=tree.member.pk).branch_id == final.allocated_branch_id == wins[0].allocated_branch_id
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_allocation_racing_its_expiry_one_outcome(tree, attempt, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.ZHTJ_REQUEST_EXPIRY_DAYS = 30
+    transfer = out(tree, tree.member, tree.wc)
+    wc = act(tree.wc_admin, tree.wc)
+    services.transfer_approve(transfer_id=transfer.pk, actor=wc)
+    later = timezone.now() + dt.timedelta(days=31)
+    results = race(
+        lambda: services.transfer_allocate(transfer_id=transfer.pk, actor=wc, branch_id=tree.sibling.pk),
+        lambda: services.transfers_expire_allocations(now=later),
+    )
+    allocated, expired = results
+    final = Transfer.objects.get(pk=transfer.pk)
+    branch = Member.objects.get(pk=tree.member.pk).branch_id
+    # Either the allocation won (the expiry found nothing to do) or the expiry won (the allocation was
+    # refused): never an expired transfer with a moved member.
+    if isinstance(allocated, Transfer):
+        assert expired == 0 and (final.status, branch) == (Status.COMPLETED, tree.sibling.pk)
+    else:
+        assert isinstance(allocated, services.TransferError), results
+        assert expired == 1 and (final.status, branch) == (Status.EXPIRED, tree.branch.pk)
