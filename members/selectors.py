@@ -32,6 +32,9 @@ SORTS = {
 }
 DEFAULT_SORT = "name"
 _DIGITS = re.compile(r"^\d{3,}[\dX]?$")
+# What the list shows, pasted back: 110101********1171 and 139****5678 (any run of * or full-width ＊).
+_MASKED_ID = re.compile(r"^(\d{6})\*+(\d{3}[\dX])$")
+_MASKED_PHONE = re.compile(r"^(\d{3})\*+(\d{4})$")
 
 
 @dataclass
@@ -83,11 +86,18 @@ def members_of(org: Org) -> QuerySet[Member]:
 
 
 def search_filter(q: str) -> Q:
-    """Name (contains), ID number (whole, or its last 4–6 characters) or phone (whole or a part of 4+ digits)."""
+    """Name (contains), ID number (whole, its last 4–6 characters, or as the list masks it) or phone (whole, a
+    part of 4+ digits, or as the list masks it)."""
     q = q.strip()
     if not q:
         return Q()
     number = idnumber.normalize(q)
+    masked = _MASKED_ID.match(number)
+    if masked:
+        return Q(person__id_number__startswith=masked[1], person__id_number__endswith=masked[2])
+    masked = _MASKED_PHONE.match(number)
+    if masked:
+        return Q(person__phone__startswith=masked[1], person__phone__endswith=masked[2])
     condition = Q(person__name__icontains=q)
     if len(number) == 18:
         condition |= Q(person__id_number=number)

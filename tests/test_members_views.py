@@ -611,3 +611,18 @@ def test_my_record_links_to_my_requests_and_cadre_card_is_not_offset(tree):
     text = client_for(tree, "member").get(reverse("my_record")).content.decode()
     assert f'href="{reverse("my_requests")}"' in text
     assert 'class="card shadow-sm" data-testid="cadre-posts"' in text  # first card of its column: no top margin
+
+
+def test_member_list_search_by_the_masked_values_it_shows(tree):
+    member = full_member(tree)
+    other = f.make_member(tree.branch, person=f.make_person(name="郑三", password=None, phone="13700005678"))
+    client = client_for(tree, "branch_admin")
+    url = reverse("member_list", args=[tree.branch.pk])
+
+    def found(q: str) -> set[int]:
+        return {m.pk for m in client.get(url, {"q": q}).context["page"].object_list}
+
+    assert found(member.person.masked_id_number) == {member.pk}
+    assert found(member.person.masked_phone) == {member.pk}  # 139****5678, not 137****5678
+    assert found(other.person.masked_phone.replace("*", "＊")) == {other.pk}  # full-width asterisks
+    assert found("999999********0000") == set()
