@@ -297,6 +297,7 @@ def test_reject_with_reason_shows_it_to_the_source(client, tree):
     login_as(client, tree.branch_admin, tree.branch)
     body = client.get(reverse("transfer_detail", args=[transfer.pk])).content.decode()
     assert "编制已满" in body and "Rejected" in body
+    assert "Reason for the rejection" in body  # labelled as such, not as a neutral note
 
 
 @pytest.mark.django_db
