@@ -9,7 +9,6 @@ memberships can point at the new people); elsewhere with one executemany per tab
 import datetime as dt
 import functools
 import json
-import operator
 from collections.abc import Callable, Sequence
 
 from django.db import connection, models
@@ -26,16 +25,13 @@ from .validation import Row
 UNUSABLE_PASSWORD = "!"
 
 
-def _columns(model: type[Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
-
-
-def _copy(model: type[Model], columns: list[str], rows: Sequence[tuple]) -> None:
-    """PostgreSQL: COPY rows into the model's table (psycopg adapts dates, datetimes, booleans and None)."""
-    sql = f'COPY {model._meta.db_table} ({", ".join(columns)}) FROM STDIN'
+def _copy(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """PostgreSQL: COPY rows into a table (psycopg adapts dates, datetimes, booleans and None)."""
+    sql = f'COPY {table} ({", ".join(columns)}) FROM STDIN'
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        write = copy.write_row
         for row in rows:
-            copy.write_row(row)
+            write(row)
 
 
 def _next_ids(model: type[Model], n: int) -> list[int]:
@@ -57,44 +53,51 @@ def _sqlite_converter(field) -> Callable[[object], object] | None:
         return lambda v: v.isoformat() if v is not None else None
     if isinstance(field, models.BooleanField):
         return lambda v: int(v) if v is not None else None
-    if isinstance(field, models.JSONField):
-        return lambda v: json.dumps(v, ensure_ascii=False) if v is not None else None
     return None
 
 
-def _insert(model: type[Model], rows: list[dict]) -> list[int] | None:
-    """Insert rows (dicts by column name, every column but id) in one statement per table; returns the new ids
-    on PostgreSQL (taken from the sequence first) and None elsewhere.
+def _insert(model: type[Model], columns: Sequence[str], rows: list[tuple], *, with_ids: bool = False) -> list[int]:
+    """Insert rows (tuples in `columns` order: every column of the model but id; JSON columns as JSON text)
+    in one statement per table. with_ids: return the new ids in row order.
 
     Plain SQL rather than bulk_create: Django prepares every field of every object, which costs more than
-    the insert itself at 100,000 rows.
+    the insert itself at 100,000 rows. Only the people's ids are needed (memberships point at them), so only
+    they are taken from the sequence first; other tables number their rows themselves.
     """
     if not rows:
         return []
-    fields = [f for f in model._meta.concrete_fields if f.column != "id"]
-    columns = [f.column for f in fields]
-    values = operator.itemgetter(*columns)  # a C-level dict → tuple in column order
+    fields = {f.column: f for f in model._meta.concrete_fields if f.column != "id"}
+    if set(columns) != set(fields):
+        # A model gained or lost a column: the import must be told what to write there.
+        raise RuntimeError(f"import columns for {model.__name__} are out of date: {sorted(set(fields) ^ set(columns))}")
+    table = model._meta.db_table
     if connection.vendor == "postgresql":
-        for field in fields:
-            if isinstance(field, models.JSONField):
-                for row in rows:
-                    if row[field.column] is not None:
-                        row[field.column] = json.dumps(row[field.column], ensure_ascii=False)
-        ids = _next_ids(model, len(rows))
-        _copy(model, ["id", *columns], [(pk, *values(row)) for row, pk in zip(rows, ids, strict=True)])
-        return ids
-    converters = [(i, conv) for i, conv in enumerate(_sqlite_converter(f) for f in fields) if conv is not None]
-    data = []
-    for row in rows:
-        item = list(values(row))
-        for i, conv in converters:
-            item[i] = conv(item[i])
-        data.append(item)
+        if with_ids:
+            ids = _next_ids(model, len(rows))
+            _copy(table, ["id", *columns], [(pk, *row) for row, pk in zip(rows, ids, strict=True)])
+            return ids
+        _copy(table, columns, rows)
+        return []
+    converters = [(i, conv) for i, conv in enumerate(_sqlite_converter(fields[c]) for c in columns)
+                  if conv is not None]
+    if converters:
+        data = []
+        for row in rows:
+            item = list(row)
+            for i, conv in converters:
+                item[i] = conv(item[i])
+            data.append(item)
+    else:
+        data = rows
     placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({placeholders})"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
         cursor.executemany(sql, data)
-    return None
+    if not with_ids:
+        return []
+    number_at = columns.index("id_number")
+    by_number = _person_ids([row[number_at] for row in rows])
+    return [by_number[row[number_at]] for row in rows]
 
 
 def _person_ids(numbers: list[str]) -> dict[str, int]:
@@ -105,6 +108,15 @@ def _person_ids(numbers: list[str]) -> dict[str, int]:
     return found
 
 
+PERSON_COLUMNS = ("password", "last_login", "is_superuser", "id_number", "name", "gender", "birth_date", "phone",
+                  "email", "is_active", "is_staff", "password_set_at", "created_at", "updated_at")
+MEMBER_COLUMNS = ("person_id", "branch_id", "status", "ethnicity", "political_status", "joined_on",
+                  "development_number", "education", "occupation", "created_at", "updated_at")
+CADRE_COLUMNS = ("person_id", "org_id", "position", "since", "nature", "created_at")
+AUDIT_COLUMNS = ("at", "actor_id", "acting_org_id", "org_id", "action", "target_type", "target_id", "target_repr",
+                 "before", "after", "reason", "ip")
+
+
 def commit_rows(rows: list[Row], *, org, kind: str, job, actor) -> int:
     """Insert the valid rows of one batch; returns how many people were imported."""
     if not rows:
@@ -113,44 +125,42 @@ def commit_rows(rows: list[Row], *, org, kind: str, job, actor) -> int:
     new_people = [r for r in rows if r.person_id is None]
     person_rows = []
     for r in new_people:
-        number = r.values["id_number"]  # already validated: birth date and gender read straight from it
-        person_rows.append({
-            "password": UNUSABLE_PASSWORD, "last_login": None, "is_superuser": False,
-            "id_number": number, "name": r.values["name"], "gender": "M" if int(number[16]) % 2 else "F",
-            "birth_date": dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
-            "phone": r.values["phone"], "email": r.values["email"],
-            "is_active": True, "is_staff": False, "password_set_at": None, "created_at": now, "updated_at": now,
-        })
-    ids = _insert(Person, person_rows)
-    if ids is None:
-        by_number = _person_ids([p["id_number"] for p in person_rows])
-        ids = [by_number[p["id_number"]] for p in person_rows]
+        values = r.values
+        number = values["id_number"]  # already validated: birth date and gender read straight from it
+        person_rows.append((
+            UNUSABLE_PASSWORD, None, False, number, values["name"], "M" if int(number[16]) % 2 else "F",
+            dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])), values["phone"], values["email"],
+            True, False, None, now, now,
+        ))
+    ids = _insert(Person, PERSON_COLUMNS, person_rows, with_ids=True)
     for r, pk in zip(new_people, ids, strict=True):
         r.person_id = pk
 
     if kind == ImportKind.MEMBER:
-        _insert(Member, [{
-            "person_id": r.person_id, "branch_id": org.pk, "status": MemberStatus.ACTIVE,
-            "ethnicity": r.values["ethnicity"], "political_status": r.values["political_status"],
-            "joined_on": r.values["joined_on"], "development_number": r.values["development_number"],
-            "education": r.values["education"], "occupation": r.values["occupation"],
-            "created_at": now, "updated_at": now,
-        } for r in rows])
-    _insert(Cadre, [{
-        "person_id": r.person_id, "org_id": org.pk, "position": r.values["position"],
-        "since": r.values["since"], "nature": r.values["nature"], "created_at": now,
-    } for r in rows if r.values.get("position")])
+        active = str(MemberStatus.ACTIVE)
+        _insert(Member, MEMBER_COLUMNS, [(
+            r.person_id, org.pk, active, v["ethnicity"], v["political_status"], v["joined_on"],
+            v["development_number"], v["education"], v["occupation"], now, now,
+        ) for r in rows for v in (r.values,)])
+    _insert(Cadre, CADRE_COLUMNS, [
+        (r.person_id, org.pk, r.values["position"], r.values["since"], r.values["nature"], now)
+        for r in rows if r.values.get("position")])
 
     actor_person = getattr(actor, "person", None)
     actor_id = getattr(actor_person, "pk", None)
     acting_org_id = getattr(getattr(actor, "org", None), "pk", None)
+    ip = getattr(actor, "ip", None)
     action = "member.imported" if kind == ImportKind.MEMBER else "cadre.imported"
-    _insert(AuditEntry, [{
-        "at": now, "actor_id": actor_id, "acting_org_id": acting_org_id, "org_id": org.pk, "action": action,
-        "target_type": "members.person", "target_id": str(r.person_id), "target_repr": r.values["name"][:200],
-        "before": None,
-        "after": {"org": org.pk, "import_job": job.pk, "row": r.number,
-                  "position": r.values.get("position") or None},
-        "reason": "", "ip": getattr(actor, "ip", None),
-    } for r in rows])
+    # The same JSON as json.dumps({"org": ..., "import_job": ..., "row": ..., "position": ...}), formatted
+    # directly: only the row number and the post vary.
+    head = f'{{"org": {int(org.pk)}, "import_job": {int(job.pk)}, "row": '
+    _insert(AuditEntry, AUDIT_COLUMNS, [(
+        now, actor_id, acting_org_id, org.pk, action, "members.person", str(r.person_id), r.values["name"][:200],
+        None, f'{head}{int(r.number)}, "position": {_json_text(r.values.get("position"))}}}', "", ip,
+    ) for r in rows])
     return len(rows)
+
+
+def _json_text(value: str | None) -> str:
+    return json.dumps(value, ensure_ascii=False) if value else "null"
+
