@@ -124,3 +124,17 @@ def test_transfer_out_page_has_the_search_notes(client, tree):
     body = client.get(reverse("transfer_out")).content.decode()
     assert "No organization matches this name or code." in body
     assert "type more of the name or code" in body
+
+
+
+@pytest.mark.django_db
+def test_org_search_query_is_cut_to_a_sane_length(tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f.make_org("branch", parent=tree.other_root, short_name="外市支部", code="X0003")
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.search_orgs("x" * 50_000) == []
+    assert queries.captured_queries and all(len(q["sql"]) < 2_000 for q in queries.captured_queries)
+    # A real name or code is never that long: it is still found.
+    assert [r["code"] for r in selectors.search_orgs("  X0003 ")] == ["X0003"]

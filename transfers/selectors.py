@@ -13,6 +13,7 @@ from orgs.permissions import Actor
 from .models import Transfer
 
 ORG_SEARCH_LIMIT = 20
+ORG_SEARCH_MAX_QUERY = 100
 
 
 def member_in_transfer(member: Member | int) -> bool:
@@ -117,7 +118,8 @@ def member_transfer_history(member: Member | int) -> list[Transfer]:
 
 def search_orgs(query: str, *, limit: int = ORG_SEARCH_LIMIT) -> list[dict]:
     """Orgs across the whole tree whose name or code contains query: names, codes and paths only."""
-    query = " ".join((query or "").split())
+    # No org name or code is longer than this cap: cut what is posted so a pasted essay costs nothing.
+    query = " ".join((query or "").split())[:ORG_SEARCH_MAX_QUERY]
     if len(query) < 1:
         return []
     orgs = list(
