@@ -72,6 +72,9 @@ def test_both_sides_see_every_step_with_time_and_person(client, tree, side):
     body = response.content.decode()
     for testid in ("step-approved", "step-allocated", "step-completed"):
         assert f'data-testid="{testid}"' in body
+    # Where: short names repeat between schools, so each org is also given by its full name.
+    for org in (tree.branch, tree.wc, tree.sibling):
+        assert org.full_name in body
     # Who: the submitter, the decider and the allocator, by name; when: each step's time.
     assert tree.branch_admin.name in body and tree.wc_admin.name in body
     for moment in (transfer.submitted_at, transfer.decided_at, transfer.allocated_at, transfer.completed_at):
