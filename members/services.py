@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from approvals import audit
 from orgs.models import Org
-from orgs.permissions import Actor
+from orgs.permissions import Actor, may_see_person
 
 from . import idnumber
 from .choices import MemberStatus, Position
@@ -117,6 +117,16 @@ def _normalized(data: MemberInput) -> MemberInput:
     )
 
 
+def _name_mismatch(actor: Actor, person: Person) -> str:
+    """The ID number is known under another name. The name on record is told only to admins who may see the
+    person: otherwise typing ID numbers would reveal whose they are (PIPL)."""
+    if may_see_person(actor, person):
+        return _(
+            "This ID number is on record under the name %(name)s: check the name or the ID number."
+        ) % {"name": person.name}
+    return _("This ID number is on record under another name: check the name or the ID number.")
+
+
 def _other_membership_error(existing: Member, branch: Org) -> str:
     if existing.branch_id == branch.pk:
         return _("%(name)s is already a member of this branch.") % {"name": existing.person.name}
@@ -154,9 +164,7 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
             message = _other_membership_error(existing, branch)
             raise MemberError(message, {"id_number": message})
         if person.name != data.name and "name" not in errors:
-            errors["name"] = _(
-                "This ID number is on record under the name %(name)s: check the name or the ID number."
-            ) % {"name": person.name}
+            errors["name"] = _name_mismatch(actor, person)
     if "development_number" not in errors and _devno_taken(data.development_number):
         errors["development_number"] = _("Development number %(n)s already belongs to another member.") % {
             "n": data.development_number
@@ -432,9 +440,7 @@ def cadre_add(
         raise MemberError(errors={"name": _("Enter the name.")})
     person = Person.objects.select_for_update().filter(id_number=number).first()
     if person is not None and person.name != name:
-        raise MemberError(errors={"name": _(
-            "This ID number is on record under the name %(name)s: check the name or the ID number."
-        ) % {"name": person.name}})
+        raise MemberError(errors={"name": _name_mismatch(actor, person)})
     if org.is_branch:
         membership = Member.objects.select_related("branch").filter(person=person).first() if person else None
         if membership is None:

@@ -121,12 +121,23 @@ def test_member_of_another_branch_cannot_be_branch_cadre(tree):
 
 
 def test_cadre_id_number_with_another_name_is_refused(tree):
-    person = f.make_person(name="孙九")
+    person = f.make_member(tree.branch, person=f.make_person(name="孙九")).person  # in the wc's subtree
     actor = Actor(person=tree.wc_admin, org=tree.wc)
     with pytest.raises(MemberError) as exc:
         services.cadre_add(actor=actor, org=tree.wc, position="委员", since=SINCE, nature="兼职",
                            person_data=person_input(name="孙十", id_number=person.id_number))
     assert "孙九" in exc.value.errors["name"]
+    assert not Cadre.objects.filter(person=person).exists()
+
+
+def test_cadre_name_on_record_outside_the_subtree_is_not_told(tree):
+    person = f.make_member(tree.sibling, person=f.make_person(name="孙九")).person  # not under gb
+    actor = Actor(person=tree.gb_admin, org=tree.gb)
+    with pytest.raises(MemberError) as exc:
+        services.cadre_add(actor=actor, org=tree.gb, position="委员", since=SINCE, nature="兼职",
+                           person_data=person_input(name="孙十", id_number=person.id_number))
+    assert "孙九" not in exc.value.message and "another name" in exc.value.errors["name"]
+    assert not Cadre.objects.filter(person=person).exists()
 
 
 def test_invalid_cadre_id_number_is_refused(tree):

@@ -139,12 +139,26 @@ def test_person_already_member_of_this_branch(tree):
 
 
 def test_known_id_number_with_other_name_is_refused(tree):
-    person = f.make_person(name="赵六")
+    person = f.make_cadre(tree.branch, person=f.make_person(name="赵六")).person  # a cadre the admin may see
     data = member_input(name="赵七", id_number=person.id_number)
     with pytest.raises(MemberError) as exc:
         services.member_add(actor=branch_admin(tree), branch=tree.branch, data=data)
     assert "赵六" in exc.value.errors["name"]
     assert not Member.objects.filter(person=person).exists()
+
+
+@pytest.mark.parametrize("where", ["nowhere", "other_tree"])
+def test_name_on_record_is_not_told_to_admins_who_may_not_see_the_person(tree, where):
+    person = f.make_person(name="赵六")
+    if where == "other_tree":
+        f.make_cadre(tree.other_root, person=person)
+    data = member_input(name="赵七", id_number=person.id_number)
+    with pytest.raises(MemberError) as exc:
+        services.member_add(actor=branch_admin(tree), branch=tree.branch, data=data)
+    assert "赵六" not in exc.value.message and "another name" in exc.value.errors["name"]
+    assert not Member.objects.filter(person=person).exists()
+    person.refresh_from_db()
+    assert person.name == "赵六"
 
 
 def test_development_number_must_be_unique(tree):
