@@ -661,3 +661,13 @@ def test_transfer_in_is_audited_where_both_sides_read_it(tree):
         assert {e.org_id for e in _transfer_entries(transfer, action)} == {tree.branch.pk, other_branch.pk}
     approve = _transfer_entries(transfer, "transfer.approve")[0]
     assert approve.actor == tree.branch_admin and approve.after["status"] == "completed"
+
+
+def test_beat_schedule_runs_both_expiry_tasks_and_they_are_registered(settings):
+    # A typo in either name would leave transfers unexpired forever, silently: beat sends, no worker knows it.
+    from zhtj.celery import app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("approvals.tasks.expire_requests", "transfers.tasks.expire_allocations"):
+        assert name in names and name in app.tasks
