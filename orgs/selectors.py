@@ -98,6 +98,10 @@ def search_orgs(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[Sea
     ]
 
 
+# A branch's page lists its first members by name; the member list (members app) pages through the rest.
+BRANCH_PAGE_MEMBERS = 20
+
+
 @dataclass
 class OrgDetail:
     org: Org
@@ -105,10 +109,12 @@ class OrgDetail:
     children: list[Org]
     member_count: int  # active members in the whole subtree
     ancestors: list[Org]  # visible to the actor, top first
+    members: list[Member]  # a branch's first active members by name (empty for other orgs)
 
 
 def org_detail(actor: Actor, org: Org) -> OrgDetail:
-    """What the org page shows: info (with the subtree member count), cadres, children with counts."""
+    """What the org page shows: info (with the subtree member count), cadres, children with counts, and for
+    a branch its first members."""
     counted, children = org_and_children(org)
     rank = {value: i for i, value in enumerate(Position.values)}
     cadres = sorted(
@@ -120,7 +126,13 @@ def org_detail(actor: Actor, org: Org) -> OrgDetail:
         ancestors = list(
             org.get_ancestors().filter(lft__gte=actor.org.lft, rght__lte=actor.org.rght)
         )
+    members = []
+    if org.is_branch:
+        members = list(
+            Member.objects.filter(branch=org, status=MemberStatus.ACTIVE).select_related("person")
+            .order_by("person__name", "pk")[:BRANCH_PAGE_MEMBERS]
+        )
     return OrgDetail(
         org=counted, cadres=cadres, children=children, member_count=counted.member_count,
-        ancestors=ancestors,
+        ancestors=ancestors, members=members,
     )

@@ -71,6 +71,8 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "admin_change_url": _optional_url("admin_change", org.pk)
         if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
         "members_url": _optional_url("member_list", org.pk),
+        "member_detail_links": _optional_url("member_detail", 0) is not None,
+        "more_members": max(detail.member_count - len(detail.members), 0) if org.is_branch else 0,
     })
 
 

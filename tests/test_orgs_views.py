@@ -258,6 +258,51 @@ def test_branch_detail_has_no_create_and_shows_member_count(client, tree):
     assert response.context["detail"].member_count == 1
 
 
+def test_branch_page_lists_its_members_masked_with_a_link_to_the_full_list(client, tree):
+    from members.choices import MemberStatus
+
+    left = f.make_member(tree.branch, status=MemberStatus.LEFT)
+    other_branch = f.make_member(tree.branch2)
+    login_as(client, tree.gb_admin, tree.gb)
+    response = client.get(reverse("org_detail", args=[tree.branch.pk]))
+    body = response.content.decode()
+    person = tree.member.person
+    assert [m.pk for m in response.context["detail"].members] == [tree.member.pk]
+    assert person.name in body and person.masked_id_number in body
+    assert person.id_number not in body  # lists show ID numbers masked
+    assert left.person.name not in body and other_branch.person.name not in body
+    assert reverse("member_detail", args=[tree.member.pk]) in body
+    assert reverse("member_list", args=[tree.branch.pk]) in body
+
+
+def test_branch_page_shows_the_first_members_and_says_how_many_more(client, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orgs.selectors import BRANCH_PAGE_MEMBERS
+
+    login_as(client, tree.branch_admin, tree.branch)
+    url = reverse("org_detail", args=[tree.branch.pk])
+    with CaptureQueriesContext(connection) as one_member:
+        client.get(url)
+    for _ in range(BRANCH_PAGE_MEMBERS + 4):
+        f.make_member(tree.branch)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(many) == len(one_member)  # no query per listed member
+    members = response.context["detail"].members
+    assert len(members) == BRANCH_PAGE_MEMBERS
+    assert [m.person.name for m in members] == sorted(m.person.name for m in members)
+    assert response.context["more_members"] == 5
+
+
+def test_non_branch_page_has_no_member_table(client, tree):
+    login_as(client, tree.gb_admin, tree.gb)
+    response = client.get(reverse("org_detail", args=[tree.gb.pk]))
+    assert response.context["detail"].members == []
+    assert 'data-testid="branch-members"' not in response.content.decode()
+
+
 def test_optional_links_are_omitted_when_the_page_does_not_exist():
     from orgs.views import _optional_url
 
