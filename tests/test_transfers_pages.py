@@ -141,3 +141,19 @@ def test_org_search_query_is_cut_to_a_sane_length(tree):
     assert queries.captured_queries and all(len(q["sql"]) < 2_000 for q in queries.captured_queries)
     # A real name or code is never that long: it is still found.
     assert [r["code"] for r in selectors.search_orgs("  X0003 ")] == ["X0003"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tab", ["incoming", "allocation"])
+def test_incoming_and_allocation_tabs_query_count_is_bounded(client, tree, tab, django_assert_max_num_queries):
+    wc = act(tree.wc_admin, tree.wc)
+    for _ in range(25):
+        member = f.make_member(tree.branch)
+        transfer = services.transfer_out_submit(actor=act(tree.branch_admin, tree.branch), member_id=member.pk,
+                                                target_org_id=tree.wc.pk, reason="就业")
+        services.transfer_approve(transfer_id=transfer.pk, actor=wc)
+    login_as(client, tree.wc_admin, tree.wc)
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("transfer_list"), {"tab": tab})
+    assert len(response.context["page"].object_list) == 25
+    assert response.content.decode().count('data-testid="transfer-row"') == 25
