@@ -169,6 +169,22 @@ def test_change_password_keeps_this_session_and_ends_the_others(db):
     assert AuditEntry.objects.filter(action="password.changed", target_id=str(person.pk)).exists()
 
 
+def test_change_password_ends_the_old_session_key_too(db, settings):
+    # This browser stays logged in under a new session key; whoever copied the old session cookie is out.
+    person = f.make_person(password=PASSWORD)
+    here = Client()
+    login_as(here, person)
+    old_key = here.cookies[settings.SESSION_COOKIE_NAME].value
+    response = here.post(reverse("password_change"),
+                         {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+    assert response.status_code == 302
+    assert here.cookies[settings.SESSION_COOKIE_NAME].value != old_key
+    assert logged_in(here)
+    copied = Client()
+    copied.cookies[settings.SESSION_COOKIE_NAME] = old_key
+    assert not logged_in(copied)
+
+
 def test_change_password_with_wrong_old_password_changes_nothing(client, db):
     person = f.make_person(password=PASSWORD)
     login_as(client, person)
