@@ -143,3 +143,13 @@ def test_single_admin_can_still_open_the_switch_page(client, tree):
     login_as(client, tree.gb_admin, tree.gb)
     response = client.get(reverse("choose_org"))
     assert response.status_code == 200 and len(response.context["choices"]) == 1
+    # It does not claim they administer several organizations.
+    body = response.content.decode()
+    assert "您是一个组织的管理员" in body and "您是多个组织的管理员" not in body
+
+
+def test_choose_page_for_several_orgs_says_so(client, tree):
+    f.make_admin(tree.sibling, person=tree.gb_admin)
+    login_as(client, tree.gb_admin, tree.gb)
+    body = client.get(reverse("choose_org")).content.decode()
+    assert "您是多个组织的管理员" in body and "您是一个组织的管理员" not in body
