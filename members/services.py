@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import audit
-from orgs.models import Org
-from orgs.permissions import Actor, may_see_person
+from orgs.models import Org, OrgAdmin
+from orgs.permissions import Actor, may_see_person, person_orgs
 
 from . import idnumber
 from .choices import MemberStatus, Position
@@ -127,6 +127,23 @@ def _name_mismatch(actor: Actor, person: Person) -> str:
     return _("This ID number is on record under another name: check the name or the ID number.")
 
 
+def _held_outside(actor: Actor, person: Person) -> bool:
+    """Does the person hold a membership, cadre post or admin role in an org outside the actor's subtree?
+
+    Such a person's record is managed there. Letting any admin who knows a name and an ID number give them
+    a membership or post would hand that admin the person's record — including reset codes, that is their
+    account (an admin of another tree included)."""
+    orgs = person_orgs(person) + [a.org for a in OrgAdmin.objects.select_related("org").filter(person=person)]
+    return any(not actor.administers(org) for org in orgs)
+
+
+def _held_outside_message() -> str:
+    return _(
+        "This person holds a post in an organization outside yours, whose admin manages their record:"
+        " only an admin over that organization can add them here."
+    )
+
+
 def _other_membership_error(existing: Member, branch: Org) -> str:
     if existing.branch_id == branch.pk:
         return _("%(name)s is already a member of this branch.") % {"name": existing.person.name}
@@ -165,6 +182,9 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
             raise MemberError(message, {"id_number": message})
         if person.name != data.name and "name" not in errors:
             errors["name"] = _name_mismatch(actor, person)
+        elif person.name == data.name and _held_outside(actor, person):
+            message = _held_outside_message()
+            raise MemberError(message, {"id_number": message})
     if "development_number" not in errors and _devno_taken(data.development_number):
         errors["development_number"] = _("Development number %(n)s already belongs to another member.") % {
             "n": data.development_number
@@ -450,6 +470,8 @@ def cadre_add(
             raise MemberError(errors={"id_number": _(
                 "A branch's cadre is its member, and this person is a member of %(org)s: transfer them first."
             ) % {"org": membership.branch.full_name}})
+    elif person is not None and _held_outside(actor, person):
+        raise MemberError(errors={"id_number": _held_outside_message()})
     elif person is None:
         phone = (person_data.phone or "").strip()
         person = Person.objects.create_user(number, name, password=None, phone=phone,

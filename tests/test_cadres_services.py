@@ -179,3 +179,30 @@ def test_secretary_post_freed_by_removal_can_be_filled(tree):
     second = services.cadre_add(actor=actor, org=tree.gb, position="书记", since=SINCE, nature="兼职",
                                 person_data=person_input(name="乙"))
     assert Cadre.objects.get(org=tree.gb, position="书记").pk == second.pk
+
+
+@pytest.mark.parametrize("holder", ["other_tree_admin", "sibling_cadre", "branch2_member"])
+def test_cadre_post_for_a_person_managed_elsewhere_is_refused(tree, holder):
+    """A post would give the org's admin the person's record and account (reset codes): refused."""
+    person = {
+        "other_tree_admin": lambda: tree.outsider,
+        "sibling_cadre": lambda: f.make_cadre(tree.sibling, person=f.make_person(name="钱七")).person,
+        "branch2_member": lambda: f.make_member(tree.branch2, person=f.make_person(name="钱八")).person,
+    }[holder]()
+    actor = Actor(person=tree.branch_admin, org=tree.branch) if holder == "branch2_member" else Actor(
+        person=tree.gb_admin, org=tree.gb)
+    org = tree.branch if holder == "branch2_member" else tree.gb
+    with pytest.raises(MemberError) as exc:
+        services.cadre_add(actor=actor, org=org, position="组织委员", since=SINCE, nature="兼职",
+                           person_data=person_input(name=person.name, id_number=person.id_number))
+    reason = "is a member of" if holder == "branch2_member" else "outside yours"
+    assert reason in exc.value.errors["id_number"]
+    assert not Cadre.objects.filter(person=person, org=org).exists()
+
+
+def test_cadre_post_for_a_person_of_the_subtree_is_given(tree):
+    person = f.make_member(tree.branch, person=f.make_person(name="钱九")).person
+    cadre = services.cadre_add(actor=Actor(person=tree.gb_admin, org=tree.gb), org=tree.gb, position="组织委员",
+                               since=SINCE, nature="兼职",
+                               person_data=person_input(name="钱九", id_number=person.id_number))
+    assert cadre.person_id == person.pk

@@ -119,8 +119,30 @@ def test_over_age_cadre_of_another_org_can_be_added(tree):
     f.make_cadre(tree.gb, person=person)
     data = member_input(name="王五", id_number=person.id_number, joined_on=dt.date(2005, 5, 1),
                         development_number=None)
-    member = services.member_add(actor=branch_admin(tree), branch=tree.branch, data=data)
+    # The gb admin manages the gb's cadres and (as direct superior) the branch's members.
+    member = services.member_add(actor=gb_admin(tree), branch=tree.branch, data=data)
     assert member.person_id == person.pk  # the existing person record is reused
+
+
+@pytest.mark.parametrize("holder", ["gb_cadre", "gb_admin", "other_tree_admin", "sibling_member"])
+def test_person_with_a_role_outside_the_subtree_cannot_be_taken_over(tree, holder):
+    """Adding someone managed elsewhere would hand the branch admin their record and their account (reset
+    codes): refused, nothing changes — whoever knows their name and ID number."""
+    person = {
+        "gb_cadre": lambda: f.make_cadre(tree.gb, person=f.make_person(name="王五")).person,
+        "gb_admin": lambda: tree.gb_admin,
+        "other_tree_admin": lambda: tree.outsider,
+        "sibling_member": lambda: f.make_cadre(tree.sibling, person=f.make_person(name="王六")).person,
+    }[holder]()
+    phone = person.phone
+    data = member_input(name=person.name, id_number=person.id_number, joined_on=dt.date(2015, 5, 1),
+                        development_number=None, phone="13600000001")
+    with pytest.raises(MemberError) as exc:
+        services.member_add(actor=branch_admin(tree), branch=tree.branch, data=data)
+    assert "outside yours" in exc.value.errors["id_number"]
+    person.refresh_from_db()
+    assert person.phone == phone and not Member.objects.filter(person=person).exists()
+    assert not AuditEntry.objects.filter(action="member.add").exists()
 
 
 def test_person_active_in_another_branch_cannot_be_added_and_message_names_it(tree):
