@@ -382,6 +382,12 @@ def _personal_info_apply(request, actor: Actor) -> None:
     from approvals.kinds import ApprovalError
 
     member = _lock_member(request.target)
+    if request.deciding_org_id != member.branch_id:
+        # Transferred since: the old branch no longer manages the record, and the new one never saw this.
+        raise ApprovalError(_(
+            "The member has moved to another branch since this request was made; reject it (the member may ask"
+            " again)."
+        ))
     new_values = {f: pair[1] for f, pair in request.changes.items()}
     if set(new_values) & set(IDENTITY_FIELDS):
         raise ApprovalError(_("A member may not change their name or ID number."))

@@ -384,6 +384,19 @@ def test_rejected_request_keeps_record_and_keeps_reason(tree):
     assert request.status == "rejected" and request.decision_reason == "号码不是本人的"
 
 
+def test_request_of_a_member_who_moved_to_another_branch_cannot_be_approved(tree):
+    member = added(tree)
+    request = services.personal_info_request(actor=self_actor(member), member=member,
+                                             changes={"phone": "13600000000"})
+    Member.objects.filter(pk=member.pk).update(branch=tree.branch2)  # as a completed transfer leaves it
+    with pytest.raises(approvals.ApprovalError, match="moved to another branch"):
+        approvals.request_approve(request_id=request.pk, actor=branch_admin(tree))
+    member.person.refresh_from_db()
+    request.refresh_from_db()
+    assert member.person.phone == "13912345678" and request.status == "pending"
+    assert not AuditEntry.objects.filter(action="request.approved.personal_info").exists()
+
+
 @pytest.mark.parametrize("field,value", [("name", "李思"), ("id_number", "110101200001010011")])
 def test_member_may_not_request_name_or_id_change(tree, field, value):
     member = added(tree)
