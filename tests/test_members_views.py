@@ -626,3 +626,20 @@ def test_member_list_search_by_the_masked_values_it_shows(tree):
     assert found(member.person.masked_phone) == {member.pk}  # 139****5678, not 137****5678
     assert found(other.person.masked_phone.replace("*", "＊")) == {other.pk}  # full-width asterisks
     assert found("999999********0000") == set()
+
+
+def test_export_query_count_does_not_grow_with_rows(tree, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(tree, "gb_admin")  # a higher org: rows of several branches, whole and masked
+    url = reverse("member_export", args=[tree.gb.pk])
+    client.get(url)  # warm per-process caches
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _bulk_branch(tree.branch, 600)
+    for _ in range(5):
+        f.make_member(tree.branch2)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert load_workbook(io.BytesIO(response.content)).active.max_row > 600
