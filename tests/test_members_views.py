@@ -643,3 +643,13 @@ def test_export_query_count_does_not_grow_with_rows(tree, django_assert_max_num_
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert load_workbook(io.BytesIO(response.content)).active.max_row > 600
+
+
+@pytest.mark.parametrize("view", ["member_list", "member_export", "member_add", "cadre_list", "cadre_add"])
+def test_descendant_admin_gets_404_on_the_pages_of_a_higher_org(tree, view):
+    """The branch admin below gb, and the member, may not open gb's pages; nothing is exported or audited."""
+    before = AuditEntry.objects.count()
+    for who in ("branch_admin", "member"):
+        response = client_for(tree, who).get(reverse(view, args=[tree.gb.pk]))
+        assert response.status_code == 404
+    assert AuditEntry.objects.count() == before
