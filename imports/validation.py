@@ -258,7 +258,7 @@ def people_in_transfer(member_ids: list[int]) -> set[int]:
     return members_in_transfer_ids(member_ids)
 
 
-def _select_in(sql: str, values: list[str]) -> list[tuple]:
+def select_in(sql: str, values: list[str]) -> list[tuple]:
     """Run `sql` (ending in a column) with "IN values" appended, one parameter whatever the count.
 
     The ORM's __in builds a placeholder and resolves a parameter per value: at 2,000 values a batch that cost
@@ -319,7 +319,7 @@ class RowChecker:
         if not candidates:
             return
         by_id = {r.values["id_number"]: r for r in candidates}
-        people = _select_in(
+        people = select_in(
             f"SELECT p.id, p.id_number, p.name, m.id, m.branch_id, o.short_name FROM {Person._meta.db_table} p"
             f" LEFT JOIN {Member._meta.db_table} m ON m.person_id = p.id"
             f" LEFT JOIN {Org._meta.db_table} o ON o.id = m.branch_id WHERE p.id_number",
@@ -348,7 +348,7 @@ class RowChecker:
         if self.kind == ImportKind.MEMBER:
             devnos = {r.values["development_number"]: r for r in candidates if r.ok and r.values["development_number"]}
             if devnos:
-                for (devno,) in _select_in(f"SELECT development_number FROM {Member._meta.db_table}"
+                for (devno,) in select_in(f"SELECT development_number FROM {Member._meta.db_table}"
                                            " WHERE development_number", list(devnos)):
                     devnos[devno].fail("development_number", _("This development number already belongs to another"
                                                                " member."))
