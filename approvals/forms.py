@@ -46,7 +46,7 @@ class AdminChangeForm(forms.Form):
 
     new_admin = forms.ModelChoiceField(
         label=_("New admin"), queryset=Person.objects.none(), empty_label=None,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"invalid_choice": _("The new admin must be a cadre of this organization.")},
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

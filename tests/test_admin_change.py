@@ -117,6 +117,9 @@ def test_page_lists_cadres_as_candidates(client, tree):
     response = client.get(reverse("admin_change", args=[tree.branch.pk]))
     assert response.status_code == 200
     assert list(response.context["form"].fields["new_admin"].queryset) == [cadre]
+    # A Bootstrap radio (a bare browser radio looked broken beside the other controls), name and masked ID.
+    assert 'class="form-check-input"' in response.content.decode()
+    assert f"{cadre.name}（{cadre.masked_id_number}）" in response.content.decode()
 
 
 def test_own_admin_submits_from_page(client, tree):
