@@ -109,7 +109,13 @@ def org_bulk_create(request: HttpRequest, pk: int) -> HttpResponse:
         except services.OrgError as error:
             form.add_error("file", error.message)
         else:
-            if result.created:
+            if result.created and result.errors:
+                # Partly done: say so in a warning, not a success banner, and point at the rows to fix.
+                messages.warning(request, _(
+                    "%(n)d organizations were created; %(e)d rows were not. Correct those rows (listed below) and "
+                    "upload just them again."
+                ) % {"n": len(result.created), "e": len(result.errors)})
+            elif result.created:
                 messages.success(request, _("%(n)d organizations were created.") % {"n": len(result.created)})
             if not result.errors:
                 return redirect("org_detail", pk=parent.pk)

@@ -370,6 +370,19 @@ def test_bulk_create_page_shows_row_errors(client, tree):
     assert 'data-testid="row-errors"' in body
     assert Org.objects.filter(short_name="好支部", parent=tree.gb).exists()
     assert not Org.objects.filter(short_name="坏").exists()
+    # A partly successful import is a warning that counts both, not a success banner.
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "warning"
+    assert "已创建 1 个组织" in message.message and "1 行未能创建" in message.message
+
+
+def test_bulk_create_page_with_only_good_rows_reports_success_and_returns_to_the_org(client, tree):
+    login_as(client, tree.gb_admin, tree.gb)
+    response = client.post(reverse("org_bulk_create", args=[tree.gb.pk]),
+                           {"file": xlsx([("甲支部", "团支部", "甲"), ("乙支部", "团支部", "乙")])}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("org_detail", args=[tree.gb.pk])
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "success" and "2" in message.message
 
 
 def test_bulk_create_page_refuses_a_non_spreadsheet(client, tree):
