@@ -12,12 +12,18 @@ ACTIVATION_EXEMPT_PREFIXES = ("/password/set/", "/logout/", "/static/", "/i18n/"
 
 
 def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind our proxy (USE_X_FORWARDED_FOR) the address it saw.
+
+    The proxy appends the address it saw to X-Forwarded-For, after whatever the client sent, so only the
+    last entry is trustworthy: taking the first would let a client pick a fresh address per attempt and
+    slip past the per-address login lock.
+    """
     from django.conf import settings
 
     if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if forwarded[-1]:
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR")
 
 

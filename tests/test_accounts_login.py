@@ -267,6 +267,34 @@ def test_address_locks_after_n_failures_across_accounts(client, db):
     assert logged_in_id(client) == person.pk
 
 
+def _login_via_proxy(client, id_number, password, forwarded_for: str, *, proxy="127.0.0.1"):
+    data = {"id_number": id_number, "password": password, "captcha_0": "anykey", "captcha_1": "PASSED"}
+    return client.post(reverse("login"), data, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_a_proxy_a_spoofed_forwarded_address_does_not_escape_the_address_lock(client, db, settings):
+    # The proxy appends the address it saw; whatever the client put before it is not believed.
+    settings.USE_X_FORWARDED_FOR = True
+    person = f.make_person(password=PASSWORD)
+    for attempt in range(5):
+        _login_via_proxy(client, f.next_id_number(), "nope", f"198.51.100.{attempt}, 203.0.113.7")
+    response = _login_via_proxy(client, person.id_number, PASSWORD, "198.51.100.99, 203.0.113.7")
+    assert form_errors(response) == [address_locked()]
+    assert logged_in_id(client) is None
+    # Another real client behind the same proxy is not affected.
+    response = _login_via_proxy(client, person.id_number, PASSWORD, "203.0.113.8")
+    assert response.status_code == 302 and logged_in_id(client) == person.pk
+
+
+def test_forwarded_address_is_ignored_unless_configured(client, db, settings):
+    settings.USE_X_FORWARDED_FOR = False
+    person = f.make_person(password=PASSWORD)
+    for attempt in range(5):
+        _login_via_proxy(client, f.next_id_number(), "nope", f"198.51.100.{attempt}", proxy="10.7.7.7")
+    response = _login_via_proxy(client, person.id_number, PASSWORD, "198.51.100.50", proxy="10.7.7.7")
+    assert form_errors(response) == [address_locked()]
+
+
 def test_lock_expires_after_the_lock_minutes(client, db, monkeypatch):
     person = f.make_person(password=PASSWORD)
     for attempt in range(3):
