@@ -157,3 +157,19 @@ def test_incoming_and_allocation_tabs_query_count_is_bounded(client, tree, tab, 
         response = client.get(reverse("transfer_list"), {"tab": tab})
     assert len(response.context["page"].object_list) == 25
     assert response.content.decode().count('data-testid="transfer-row"') == 25
+
+
+@pytest.mark.django_db
+def test_transfer_list_opens_on_waiting_allocation_tasks(client, tree):
+    login_as(client, tree.wc_admin, tree.wc)
+    assert client.get(reverse("transfer_list")).context["tab"] == "incoming"
+    transfer = services.transfer_out_submit(actor=act(tree.branch_admin, tree.branch), member_id=tree.member.pk,
+                                            target_org_id=tree.wc.pk, reason="就业")
+    services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.wc_admin, tree.wc))
+    response = client.get(reverse("transfer_list"))
+    assert response.context["tab"] == "allocation"
+    assert [t.pk for t in response.context["page"]] == [transfer.pk]
+    # Asked for another tab, the admin gets it; the source side has no allocation to do.
+    assert client.get(reverse("transfer_list"), {"tab": "outgoing"}).context["tab"] == "outgoing"
+    login_as(client, tree.branch_admin, tree.branch)
+    assert client.get(reverse("transfer_list")).context["tab"] == "incoming"

@@ -34,7 +34,9 @@ def _require_admin(request: HttpRequest) -> None:
 def transfer_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     actor = request.actor
-    tab = request.GET.get("tab", "incoming")
+    allocation_count = selectors.allocation_tasks(actor).count()
+    # An allocation task is work waiting for this admin: open on it unless another tab was asked for.
+    tab = request.GET.get("tab") or ("allocation" if allocation_count else "incoming")
     if tab not in TABS:
         tab = "incoming"
     qs = {
@@ -48,7 +50,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "transfers/list.html", {
         "page": page, "tab": tab, "status": status, "statuses": Status.choices,
-        "allocation_count": selectors.allocation_tasks(actor).count(),
+        "allocation_count": allocation_count,
     })
 
 
