@@ -243,6 +243,9 @@ def _run_import_export(path: Path) -> dict:
         def before_save_instance(self, instance, row, **kwargs):
             instance.set_id_number(str(instance.id_number))  # gender and birth date from the ID number
             instance.password = "!"
+            # Empty cells arrive as None; the columns are NOT NULL (one None fails the whole bulk batch).
+            instance.phone = str(instance.phone or "")
+            instance.email = str(instance.email or "")
 
     start = time.perf_counter()
     dataset = tablib.Dataset().load(path.read_bytes(), format="xlsx")
