@@ -14,10 +14,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
+# The embedded default whatever the shell exports: SQLite in the checkout, tasks in-process.
+RUN_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=1
+
 run: venv
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
