@@ -109,6 +109,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_edit = services.may_manage_members(actor, member.branch)
     if member.person_id == request.user.pk and not show_whole:
         return redirect("my_record")
+    in_transfer = member_in_transfer(member)
     return render(request, "members/detail.html", {
         "member": member,
         "person": member.person,
@@ -116,8 +117,9 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_whole": show_whole,
         "is_self": member.person_id == request.user.pk,
         "cadre_posts": selectors.cadre_posts_of(member.person),
-        "status_form": StatusForm(initial={"status": member.status}) if may_edit else None,
-        "in_transfer": member_in_transfer(member),
+        # The service refuses status changes during a transfer; the page does not offer one.
+        "status_form": StatusForm(initial={"status": member.status}) if may_edit and not in_transfer else None,
+        "in_transfer": in_transfer,
         "age": selectors.age_on(member.person.birth_date),
     })
 

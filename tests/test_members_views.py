@@ -168,6 +168,14 @@ def test_member_in_transfer_is_badged_in_list_and_detail(tree):
     assert 'data-testid="in-transfer"' in client.get(reverse("member_detail", args=[tree.member.pk])).content.decode()
 
 
+def test_member_in_transfer_has_no_status_form_on_detail(tree):
+    client = client_for(tree, "branch_admin")
+    assert 'data-testid="set-status"' in client.get(reverse("member_detail", args=[tree.member.pk])).content.decode()
+    _start_transfer(tree)
+    assert 'data-testid="set-status"' not in client.get(
+        reverse("member_detail", args=[tree.member.pk])).content.decode()
+
+
 def test_list_htmx_request_returns_rows_only(tree):
     response = client_for(tree, "branch_admin").get(reverse("member_list", args=[tree.branch.pk]),
                                                     {"political_status": "中共党员"}, HTTP_HX_REQUEST="true")
