@@ -2,18 +2,9 @@
 
 from django.contrib import admin
 
+from zhtj.admin import ReadOnlyAdmin
+
 from .models import ApprovalRequest, AuditEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(AuditEntry)

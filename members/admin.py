@@ -7,18 +7,9 @@ adds, edits or deletes; ID numbers and phones are shown masked.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from zhtj.admin import ReadOnlyAdmin
+
 from .models import Cadre, Member, Person
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Person)

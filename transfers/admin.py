@@ -2,22 +2,15 @@
 
 from django.contrib import admin
 
+from zhtj.admin import ReadOnlyAdmin
+
 from .models import Transfer
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(ReadOnlyAdmin):
     list_display = ("id", "member", "direction", "source_branch", "target_org", "allocated_branch", "status",
                     "submitted_at")
     list_filter = ("status", "direction", "reason")
     search_fields = ("member__person__name", "source_branch__code", "target_org__code")
     list_select_related = ("member__person", "source_branch", "target_org", "allocated_branch")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
