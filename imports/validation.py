@@ -26,7 +26,8 @@ from members.rules import (
     normalize_phone,
     parse_year_month,
 )
-from orgs.models import Org
+from members.services import _held_outside_message as held_outside_message
+from orgs.models import Org, OrgAdmin
 
 from .columns import BY_KEY
 from .models import ImportKind
@@ -258,19 +259,41 @@ def people_in_transfer(member_ids: list[int]) -> set[int]:
     return members_in_transfer_ids(member_ids)
 
 
-def select_in(sql: str, values: list[str]) -> list[tuple]:
+def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
     """Run `sql` (ending in a column) with "IN values" appended, one parameter whatever the count.
+
+    `params` fill the placeholders of `sql` itself, before the appended one.
 
     The ORM's __in builds a placeholder and resolves a parameter per value: at 2,000 values a batch that cost
     more than the query itself.
     """
     if connection.vendor == "postgresql":
-        sql, params = f"{sql} = ANY(%s)", [values]
+        sql, args = f"{sql} = ANY(%s)", [*params, values]
     else:
-        sql, params = f"{sql} IN (SELECT value FROM json_each(%s))", [json.dumps(values)]
+        sql, args = f"{sql} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(values)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, args)
         return cursor.fetchall()
+
+
+def people_held_outside(org: Org, person_ids: list[int]) -> set[int]:
+    """Of these people, those who are a member, cadre or admin of an org outside org's subtree: one query.
+
+    The batch form of members.services' rule for member_add and cadre_add (an existing person gets a
+    membership or post only when every org where they already hold one, or an admin role, lies in the
+    actor's subtree). An import always runs for its org's own admin, so the subtree is the org's. Attaching
+    such a person would hand this org's admin their record, reset codes included: their account.
+    """
+    if not person_ids:
+        return set()
+    held = (f"SELECT person_id, branch_id AS org_id FROM {Member._meta.db_table}"
+            f" UNION ALL SELECT person_id, org_id FROM {Cadre._meta.db_table}"
+            f" UNION ALL SELECT person_id, org_id FROM {OrgAdmin._meta.db_table}")
+    rows = select_in(
+        f"SELECT DISTINCT h.person_id FROM ({held}) h JOIN {Org._meta.db_table} o ON o.id = h.org_id"
+        " WHERE NOT (o.tree_id = %s AND o.lft >= %s AND o.rght <= %s) AND h.person_id",
+        person_ids, (org.tree_id, org.lft, org.rght))
+    return {pid for (pid,) in rows}
 
 
 class RowChecker:
@@ -314,7 +337,7 @@ class RowChecker:
                 self.secretary_row = row.number
 
     def check_batch(self, rows: list[Row]) -> None:
-        """The database checks for a batch of rows that passed everything else: three queries at most."""
+        """The database checks for a batch of rows that passed everything else: five queries at most."""
         candidates = [r for r in rows if r.ok]
         if not candidates:
             return
@@ -341,6 +364,10 @@ class RowChecker:
                     row.fail("id_number", _("Already a member of %(org)s; to move them here, use a relationship"
                                             " transfer (组织关系转接).") % {"org": branch_name})
                 member_ids[member_id] = row
+        attaching = {r.person_id: r for r in candidates if r.ok and r.person_id}
+        for pid in people_held_outside(self.org, list(attaching)):
+            # The single form's refusal: it does not name the other org, which this admin may not see.
+            attaching[pid].fail("id_number", held_outside_message())
         if member_ids:
             for member_id in people_in_transfer(list(member_ids)):
                 row = member_ids[member_id]
