@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -110,7 +110,8 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
         raise ImportRefused(_("Only the organization's own admin may import into it."))
     name = Path(upload.name or "upload.xlsx").name[:200]
     job = ImportJob(org=org, kind=kind_for_org(org), file_name=name, file_size=upload.size or 0,
-                    created_by=getattr(actor, "person", None) if actor is not None else None)
+                    created_by=getattr(actor, "person", None) if actor is not None else None,
+                    uploader_ip=getattr(actor, "ip", None) or None)
     if (upload.size or 0) > settings.ZHTJ_IMPORT_MAX_BYTES:
         job.status, job.error_message = ImportStatus.FAILED, too_big_message(upload.size)
         job.finished_at = timezone.now()
@@ -206,7 +207,9 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     if job is None:
         return None
     if actor is None and job.created_by is not None:
-        actor = Actor(person=job.created_by, org=job.org)
+        actor = Actor(person=job.created_by, org=job.org, ip=job.uploader_ip)
+    elif actor is not None and actor.ip is None and job.uploader_ip:
+        actor = replace(actor, ip=job.uploader_ip)
     try:
         return _execute(job, actor)
     except FileError as exc:
