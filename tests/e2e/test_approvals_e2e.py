@@ -2,44 +2,21 @@
 admin approves it from the inbox (header badge, checkbox, one form), and the old admin's next page no longer
 acts for the branch; the audit trail shows the change."""
 
-import importlib
 import os
 
 import pytest
-from captcha.conf import settings as captcha_settings
 
 from approvals.models import ApprovalRequest
-from orgs.models import OrgAdmin, OrgType
+from orgs.models import OrgAdmin
 from tests import factories as f
+from tests.e2e.helpers import log_in
 
-PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
 SHOTS = os.environ.get("ZHTJ_E2E_SCREENSHOTS")  # a directory: save a screenshot of each step there
-
-
-@pytest.fixture
-def org_types(transactional_db):
-    # A transactional test's flush empties the table the data migration filled; put the rows back.
-    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
-        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
-
-
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
 
 
 def shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"approvals-{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, id_number: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=id_number]", id_number)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=captcha_1]", "PASSED")
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.mark.e2e

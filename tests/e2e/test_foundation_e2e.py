@@ -6,12 +6,12 @@ import os
 import re
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.utils import translation
 
 from members.models import Person
 from orgs.models import Org, OrgAdmin, RegistrationCode
 from tests import factories as f
+from tests.e2e.helpers import log_in
 
 ADMIN_PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
 NEW_PASSWORD = "Maple-lantern-48"
@@ -30,23 +30,9 @@ WRONG_CODE = (
 )
 
 
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
-
-
 def shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, id_number: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=id_number]", id_number)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=captcha_1]", "PASSED")
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.mark.e2e

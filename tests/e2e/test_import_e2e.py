@@ -3,16 +3,14 @@ three are wrong, uploads it, reads the result sentence, downloads the failure wo
 
 import contextlib
 import datetime as dt
-import importlib
 
 import openpyxl
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.utils import translation
 
 from members import idnumber
 from members.models import Member
-from orgs.models import OrgType
+from tests.e2e.helpers import log_in
 
 ADMIN_PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
 
@@ -20,18 +18,6 @@ ADMIN_PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
 def zh(text: str) -> str:
     with translation.override("zh-hans"):
         return translation.gettext(text)
-
-
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
-
-
-@pytest.fixture
-def org_types(transactional_db):
-    # A transactional test's flush empties the table the data migration filled; put the rows back.
-    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
-        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
 
 
 def _person(name: str, seq: int, **over) -> dict:
@@ -52,12 +38,7 @@ def test_template_upload_result_sentence_and_failure_workbook(
     context = browser.new_context(locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     try:
-        page.goto(f"{base}/login/")
-        page.fill("input[name=id_number]", tree.branch_admin.id_number)
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.fill("input[name=captcha_1]", "PASSED")
-        page.click("form[data-testid=login-form] button[type=submit]")
-        page.wait_for_load_state()
+        log_in(page, base, tree.branch_admin.id_number, ADMIN_PASSWORD)
         page.get_by_test_id("nav-import").click()
         page.wait_for_url(f"{base}/orgs/{tree.branch.pk}/import/")
 
@@ -136,12 +117,7 @@ def test_progress_bar_updates_without_reload_and_shows_the_result(
     worker.enter_context(live_worker(job))
     services._report(job, read=3000, validated=1000, imported=0)
     try:
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=id_number]", tree.branch_admin.id_number)
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.fill("input[name=captcha_1]", "PASSED")
-        page.click("form[data-testid=login-form] button[type=submit]")
-        page.wait_for_load_state()
+        log_in(page, live_server.url, tree.branch_admin.id_number, ADMIN_PASSWORD)
         page.goto(f"{live_server.url}/imports/{job.pk}/")
         assert page.get_by_test_id("rows-validated").inner_text().replace(",", "") == "1000"
         page.evaluate("window.notReloaded = true")

@@ -2,11 +2,11 @@
 forced set-password step, then home."""
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.utils import translation
 
 from members.models import Person
 from tests import factories as f
+from tests.e2e.helpers import submit_login_form
 
 NEW = "Violet-harbour-77"
 
@@ -14,11 +14,6 @@ NEW = "Violet-harbour-77"
 def zh(text: str) -> str:
     with translation.override("zh-hans"):
         return translation.gettext(text)
-
-
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
 
 
 @pytest.mark.e2e
@@ -45,18 +40,12 @@ def test_first_login_with_initial_password_sets_password_then_lands_home(
         assert old_key not in page.locator("img.captcha").get_attribute("src")
 
         # A wrong password first: the one generic message.
-        page.fill("input[name=id_number]", person.id_number)
-        page.fill("input[name=password]", "not-my-password")
-        page.fill("input[name=captcha_1]", "PASSED")
-        page.click("form[data-testid=login-form] button[type=submit]")
+        submit_login_form(page, person.id_number, "not-my-password")
         page.wait_for_load_state()
         assert page.get_by_test_id("form-error").inner_text().strip() == zh("The ID number or password is incorrect.")
 
         # The initial password: last eight characters of the ID number.
-        page.fill("input[name=id_number]", person.id_number)
-        page.fill("input[name=password]", person.id_number[-8:])
-        page.fill("input[name=captcha_1]", "PASSED")
-        page.click("form[data-testid=login-form] button[type=submit]")
+        submit_login_form(page, person.id_number, person.id_number[-8:])
         page.wait_for_url(f"{live_server.url}/password/set/")
 
         # Nothing else is reachable before a real password is set.

@@ -1,37 +1,13 @@
 """The org pages in a real browser: expand and fold the tree (htmx), search in place, import branches from an
 Excel file with a bad row, and delete an empty org after the confirmation dialog."""
 
-import importlib
 import io
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from openpyxl import Workbook
 
-from orgs.models import Org, OrgType
-
-PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
-
-
-@pytest.fixture
-def org_types(transactional_db):
-    # A transactional test's flush empties the table the data migration filled; put the rows back.
-    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
-        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
-
-
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
-
-
-def log_in(page, base: str, id_number: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=id_number]", id_number)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=captcha_1]", "PASSED")
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_load_state()
+from orgs.models import Org
+from tests.e2e.helpers import log_in
 
 
 def sheet_bytes(rows) -> bytes:

@@ -4,32 +4,18 @@ member sees the new value; a second edit is rejected with a reason and the membe
 import os
 
 import pytest
-from captcha.conf import settings as captcha_settings
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest
+from tests.e2e.helpers import log_in
 
 PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
 SHOTS = os.environ.get("ZHTJ_E2E_SCREENSHOTS")  # a directory: save a screenshot of each step there
 
 
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
-
-
 def shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"personal-info-{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, id_number: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=id_number]", id_number)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=captcha_1]", "PASSED")
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def request_phone_change(page, base: str, phone: str) -> None:

@@ -2,45 +2,21 @@
 committee's admin approves it from the one approvals inbox and allocates a branch, and the member appears
 in the new branch's member list and is gone from the old one."""
 
-import importlib
 import os
 
 import pytest
-from captcha.conf import settings as captcha_settings
 
 from members.models import Member
-from orgs.models import OrgType
 from tests import factories as f
+from tests.e2e.helpers import log_in
 from transfers.models import Status, Transfer
 
-ADMIN_PASSWORD = "Str0ng-pass!"  # tests.factories.make_person's default
 SHOTS = os.environ.get("ZHTJ_E2E_SCREENSHOTS")
-
-
-@pytest.fixture
-def captcha_test_mode(monkeypatch):
-    monkeypatch.setattr(captcha_settings, "CAPTCHA_TEST_MODE", True)
-
-
-@pytest.fixture
-def org_types(transactional_db):
-    # A transactional test's flush empties the table the data migration filled; put the rows back.
-    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
-        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
 
 
 def shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"transfer-{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, id_number: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=id_number]", id_number)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.fill("input[name=captcha_1]", "PASSED")
-    page.click("form[data-testid=login-form] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def member_names(page, base: str, org) -> list[str]:
