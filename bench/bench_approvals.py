@@ -13,12 +13,9 @@ Run: .venv/bin/python bench/bench_approvals.py [--branches B] [--entries E] [--r
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,45 +29,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=9)
     args, _unknown = parser.parse_known_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    postgres = url.startswith(("postgres://", "postgresql://"))
-    tmpdir = None
-    if not postgres:
-        tmpdir = tempfile.TemporaryDirectory(prefix="zhtj-bench-approvals-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmpdir.name}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhtj.settings")
-    os.environ.pop("REDIS_URL", None)  # the bench measures the pages, not a cache server
-    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files
+    from harness import bench_database
 
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import override_settings, setup_test_environment
-
-    setup_test_environment()
-    old_name = None
-    if postgres:
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    else:
-        call_command("migrate", verbosity=0, interactive=False)
-    plain_static = {**settings.STORAGES,
-                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    try:
-        with override_settings(STORAGES=plain_static, SECURE_SSL_REDIRECT=False):
-            start = time.perf_counter()
-            built = build(args.branches, args.entries)
-            build_s = time.perf_counter() - start
-            results = measure(built, args.repeat)
-    finally:
-        if postgres:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-        if tmpdir is not None:
-            connection.close()
-            tmpdir.cleanup()
-    backend = "postgresql" if postgres else "sqlite"
+    with bench_database("approvals") as backend:
+        start = time.perf_counter()
+        built = build(args.branches, args.entries)
+        build_s = time.perf_counter() - start
+        results = measure(built, args.repeat)
     print(f"approvals, {built['pending']} pending + {built['decided']} decided requests, {built['entries']} audit "
           f"entries, {backend} (built in {build_s:.1f} s), {args.repeat} requests each:")
     for label, median_ms, worst_ms, sql_ms, queries, items in results:

@@ -14,9 +14,7 @@ import datetime as dt
 import os
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,45 +27,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    postgres = url.startswith(("postgres://", "postgresql://"))
-    tmpdir = None
-    if not postgres:
-        tmpdir = tempfile.TemporaryDirectory(prefix="zhtj-bench-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmpdir.name}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhtj.settings")
-    os.environ.pop("REDIS_URL", None)  # the bench measures the page, not a cache server
-    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files
+    from harness import bench_database
 
-    import django
+    with bench_database("member-list") as backend:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
-
-    setup_test_environment()
-    old_name = None
-    if postgres:
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    else:
-        call_command("migrate", verbosity=0, interactive=False)
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    # Production settings want collected, hashed static files; the bench measures the page, not them.
-    plain_static = {**settings.STORAGES,
-                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    try:
-        with override_settings(STORAGES=plain_static):
-            results = run(args.members, args.repeat, CaptureQueriesContext, connection)
-    finally:
-        if postgres:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-        if tmpdir is not None:
-            connection.close()
-            tmpdir.cleanup()
-    backend = "postgresql" if postgres else "sqlite"
+        results = run(args.members, args.repeat, CaptureQueriesContext, connection)
     print(f"member list, {args.members} members in one branch, {backend}, median of {args.repeat} requests:")
     for label, median_ms, sql_ms, queries, rows in results:
         print(f"  {label:<30} {median_ms:7.1f} ms total  {sql_ms:6.1f} ms in SQL  {queries:2d} queries"

@@ -1,0 +1,63 @@
+"""Throw-away database set-up shared by the bench/bench_*.py scripts.
+
+`with bench_database("tree") as backend:` picks the database from DATABASE_URL — a `test_<name>` database
+created (and dropped afterwards) on the server when it points at PostgreSQL, otherwise a temporary SQLite
+file that is migrated and removed afterwards — then runs django.setup() and setup_test_environment(), and
+inside the block serves static files from plain storage (production settings want collected, hashed files;
+the benches measure pages, not them) with SECURE_SSL_REDIRECT off. It yields "postgresql" or "sqlite" for
+the report line. REDIS_URL is dropped so no cache server takes part in the figures.
+
+Enter it before importing anything that needs Django's settings or models.
+"""
+
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@contextmanager
+def bench_database(name: str) -> Iterator[str]:
+    """Set Django up on a fresh database for the bench `name`; yield the backend's name; tear it down."""
+    url = os.environ.get("DATABASE_URL", "")
+    postgres = url.startswith(("postgres://", "postgresql://"))
+    tmpdir: tempfile.TemporaryDirectory[str] | None = None
+    if not postgres:
+        tmpdir = tempfile.TemporaryDirectory(prefix=f"zhtj-bench-{name}-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmpdir.name}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhtj.settings")
+    os.environ.pop("REDIS_URL", None)  # the bench measures the pages, not a cache server
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import override_settings, setup_test_environment
+
+    setup_test_environment()
+    old_name: str | None = None
+    try:
+        if postgres:
+            old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        else:
+            call_command("migrate", verbosity=0, interactive=False)
+        plain_static = {**settings.STORAGES,
+                        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        with override_settings(STORAGES=plain_static, SECURE_SSL_REDIRECT=False):
+            yield "postgresql" if postgres else "sqlite"
+    finally:
+        if old_name is not None:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        if tmpdir is not None:
+            connection.close()
+            tmpdir.cleanup()
