@@ -55,3 +55,20 @@ def test_the_command_line_import_has_no_address(tree, tmp_path: Path):
     job = ImportJob.objects.get(org=tree.branch)
     assert job.uploader_ip is None
     assert {e.ip for e in _job_entries(job)} == {None}
+
+
+def test_the_audit_page_lists_the_import_for_the_org_and_its_superiors_only(tree, client):
+    from django.urls import reverse
+
+    actor = Actor(person=tree.branch_admin, org=tree.branch, ip="203.0.113.9")
+    job = services.create_job(actor=actor, org=tree.branch, upload=upload(xlsx([member_row("丁一")])))
+    services.run_job(job.pk)
+    expected = {e.pk for e in _job_entries(job)}
+    for person, org in ((tree.branch_admin, tree.branch), (tree.root_admin, tree.root)):
+        login_as(client, person, org)
+        shown = {e.pk for e in client.get(reverse("audit_log")).context["page"].object_list}
+        assert expected <= shown
+        imported = client.get(reverse("audit_log"), {"action": "member.imported"}).context["page"].object_list
+        assert {e.pk for e in imported} == {e.pk for e in _job_entries(job) if e.action == "member.imported"}
+    login_as(client, tree.branch2_admin, tree.branch2)
+    assert not expected & {e.pk for e in client.get(reverse("audit_log")).context["page"].object_list}

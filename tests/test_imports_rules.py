@@ -56,12 +56,31 @@ def test_imported_people_sign_in_with_the_last_eight_characters_and_no_password_
     assert authenticate(None, id_number=number, password=number[-8:]) == person
 
 
-def test_each_imported_person_has_an_audit_entry(tree):
+def test_each_imported_person_is_in_the_batch_audit_entry(tree):
     rows = [member_row("冯一"), member_row("冯二")]
     job, _ = run_import(tree.branch, xlsx(rows))
-    entries = AuditEntry.objects.filter(action="member.imported", org=tree.branch)
-    assert entries.count() == 2
+    entry = AuditEntry.objects.get(action="member.imported", org=tree.branch)
+    people = {p.name: p for p in Person.objects.filter(name__in=["冯一", "冯二"])}
+    assert (entry.target_type, entry.target_id) == ("imports.importjob", str(job.pk))
+    assert entry.after["import_job"] == job.pk and entry.after["count"] == 2
+    assert entry.after["people"] == [
+        {"id": people[r["姓名"]].pk, "name": r["姓名"], "id_number": people[r["姓名"]].masked_id_number,
+         "row": n, "position": None} for n, r in enumerate(rows, start=2)]
     assert AuditEntry.objects.filter(action="import.finished", target_id=str(job.pk)).count() == 1
+
+
+def test_one_audit_entry_per_batch_records_every_imported_person(tree, monkeypatch):
+    from imports import services
+
+    monkeypatch.setattr(services, "BATCH_ROWS", 2)
+    rows = [member_row(f"冯{n}") for n in "三四五六七"]
+    job, result = run_import(tree.branch, xlsx(rows))
+    assert result.imported == 5
+    entries = AuditEntry.objects.filter(action="member.imported", org=tree.branch).order_by("id")
+    assert [e.after["count"] for e in entries] == [2, 2, 1]
+    recorded = [p["id"] for e in entries for p in e.after["people"]]
+    assert sorted(recorded) == sorted(Member.objects.filter(branch=tree.branch, person__name__startswith="冯")
+                                      .values_list("person_id", flat=True))
 
 
 def test_the_member_form_rules_apply_to_every_row(tree):
