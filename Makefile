@@ -33,7 +33,6 @@ lint: venv
 
 messages: venv
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests --ignore=tools
-	$(PY) tools/merge_translations.py
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

@@ -178,3 +178,11 @@ def test_audit_page_names_actions_and_fields_in_chinese(client, tree, settings):
     body = client.get(reverse("audit_log"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "修改团员信息" in body and "手机号码: 139****5678" in body and "首次设置密码: 是" in body
     assert "phone:" not in body
+
+
+def test_audit_page_shows_long_lists_as_a_count():
+    from approvals.templatetags.approvals_tags import kv
+
+    shown = kv({"people": [{"id": i} for i in range(2000)], "count": 2000})
+    assert "2000" in shown and "'id'" not in shown and len(shown) < 200
+    assert "'id': 1" in kv({"people": [{"id": 1}]})

@@ -86,6 +86,9 @@ def action_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
+LIST_SHOWN = 10
+
+
 def _shown(key: str, value: Any) -> str:
     from ..selectors import MASKED_FIELDS
 
@@ -95,6 +98,9 @@ def _shown(key: str, value: Any) -> str:
         return str(_("Yes") if value else _("No"))
     if key in MASKED_FIELDS and isinstance(value, str):
         return MASKED_FIELDS[key](value)  # the audit page is a list: personal data masked (PIPL)
+    if isinstance(value, list | dict) and len(value) > LIST_SHOWN:
+        # An import batch lists up to 2,000 people: the page shows how many, the entry keeps them all.
+        return str(_("%(n)s items") % {"n": len(value)})
     return str(value)
 
 
