@@ -1,11 +1,9 @@
 """Two admins at the same moment (PostgreSQL, two threads): one member per person, one secretary per org."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.db import connection
-from django.utils import translation
 
 from members import services
 from members.models import Cadre, Member
@@ -14,6 +12,7 @@ from members.services import MemberError
 from orgs.permissions import Actor
 
 from . import factories as f
+from .concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -22,29 +21,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks and concurrent transactions")
-
-
-def run_together(*calls):
-    """Run the callables in threads released at once; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            with translation.override("en"):
-                barrier.wait()
-                results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each side got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def data(number: str, devno: str) -> MemberInput:

@@ -1,10 +1,8 @@
 """Transfers under concurrency (PostgreSQL, two threads): exactly one consistent outcome every time."""
 
-import threading
 
 import pytest
 from django.db import connection
-from django.utils import translation
 
 from approvals.audit import AuditEntry
 from approvals.kinds import ApprovalError
@@ -14,6 +12,7 @@ from transfers import services
 from transfers.models import Status, Transfer
 
 from . import factories as f
+from .concurrency import run_together as race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -33,29 +32,6 @@ def _postgres_only(transactional_db):
 
 def act(person, org) -> Actor:
     return Actor(person=person, org=org)
-
-
-def race(*calls) -> list:
-    """Run each call in its own thread, released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            with translation.override("en"):
-                barrier.wait()
-                results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def out(tree, member, target):
