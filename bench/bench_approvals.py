@@ -13,13 +13,15 @@ Run: .venv/bin/python bench/bench_approvals.py [--branches B] [--entries E] [--r
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+from harness import time_page  # noqa: E402 - bench/ is on sys.path when run as a script
 
 
 def main() -> int:
@@ -106,9 +108,7 @@ def build(branch_count: int, entry_count: int) -> dict:
 
 
 def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, int, int]]:
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from approvals.models import ApprovalRequest
@@ -141,24 +141,7 @@ def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, in
         (client, "audit trail, action + date filter", reverse("audit_log"),
          {"action": "member.update", "date_from": "2000-01-01"}, entries),
     ]
-    results = []
-    for c, label, url, params, count in scenarios:
-        c.get(url, params)  # warm-up: templates, connection, cached action list
-        times = []
-        sql_times = []
-        queries = items = 0
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as ctx:
-                start = time.perf_counter()
-                response = c.get(url, params)
-                times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{label}: HTTP {response.status_code}")
-            queries = len(ctx.captured_queries)
-            sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-            items = count(response)
-        results.append((label, statistics.median(times), max(times), statistics.median(sql_times), queries, items))
-    return results
+    return [time_page(c, label, url, params, count, repeat) for c, label, url, params, count in scenarios]
 
 
 if __name__ == "__main__":

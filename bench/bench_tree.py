@@ -13,13 +13,15 @@ Run: .venv/bin/python bench/bench_tree.py [--work-committees W] [--general-branc
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+from harness import time_page  # noqa: E402 - bench/ is on sys.path when run as a script
 
 
 def main() -> int:
@@ -104,9 +106,7 @@ def build(w: int, g: int, b: int, m: int) -> dict:
 
 
 def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, int, int]]:
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from members.middleware import ACTING_ORG_SESSION_KEY
@@ -128,24 +128,7 @@ def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, in
         ("org page of the root", reverse("org_detail", args=[built["root"].pk]), {},
          lambda r: len(r.context["detail"].children)),
     ]
-    results = []
-    for label, url, params, count in scenarios:
-        client.get(url, params)  # warm-up: templates, connection
-        times = []
-        sql_times = []
-        queries = items = 0
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as ctx:
-                start = time.perf_counter()
-                response = client.get(url, params)
-                times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{label}: HTTP {response.status_code}")
-            queries = len(ctx.captured_queries)
-            sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-            items = count(response)
-        results.append((label, statistics.median(times), max(times), statistics.median(sql_times), queries, items))
-    return results
+    return [time_page(client, label, url, params, count, repeat) for label, url, params, count in scenarios]
 
 
 if __name__ == "__main__":

@@ -61,3 +61,29 @@ def bench_database(name: str) -> Iterator[str]:
         if tmpdir is not None:
             connection.close()
             tmpdir.cleanup()
+
+
+def time_page(client, label: str, url: str, params: dict, count, repeat: int) -> tuple:
+    """GET a page `repeat` times after one warm-up; return (label, median ms, worst ms, median SQL ms,
+    queries, items) where items = count(response)."""
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, params)  # warm-up: templates, connection, cached lookups
+    times: list[float] = []
+    sql_times: list[float] = []
+    queries = items = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            response = client.get(url, params)
+            times.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{label}: HTTP {response.status_code}")
+        queries = len(ctx.captured_queries)
+        sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+        items = count(response)
+    return label, statistics.median(times), max(times), statistics.median(sql_times), queries, items
