@@ -148,3 +148,16 @@ def english(settings, client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"):
         yield
+
+
+def role_relative_to_gb(tree: Tree, who: str):
+    """(person, acting org) for each permission-matrix role, relative to the general branch `gb`."""
+    return {
+        "member": (tree.member.person, None),
+        "admin": (tree.gb_admin, tree.gb),
+        "direct_superior": (tree.wc_admin, tree.wc),
+        "ancestor": (tree.root_admin, tree.root),
+        "sibling": (tree.sibling_admin, tree.sibling),
+        "descendant": (tree.branch_admin, tree.branch),
+        "other_tree": (tree.outsider, tree.other_root),
+    }[who]

@@ -14,7 +14,7 @@ from orgs.models import Org
 from orgs.permissions import Actor
 
 from . import factories as f
-from .conftest import login_as
+from .conftest import login_as, role_relative_to_gb
 
 pytestmark = pytest.mark.django_db
 
@@ -244,17 +244,6 @@ PAGE_MATRIX = {
 }
 
 
-def _who(tree, who):
-    """(person, acting org) for each role relative to gb (the org whose page is asked for)."""
-    return {
-        "member": (tree.member.person, None),
-        "admin": (tree.gb_admin, tree.gb),
-        "direct_superior": (tree.wc_admin, tree.wc),
-        "ancestor": (tree.root_admin, tree.root),
-        "sibling": (tree.sibling_admin, tree.sibling),
-        "descendant": (tree.branch_admin, tree.branch),
-        "other_tree": (tree.outsider, tree.other_root),
-    }[who]
 
 
 def test_page_anonymous_goes_to_login(client, tree):
@@ -267,7 +256,7 @@ def test_page_anonymous_goes_to_login(client, tree):
 
 @pytest.mark.parametrize("who", sorted(PAGE_MATRIX))
 def test_page_permission_matrix(client, tree, who):
-    person, org = _who(tree, who)
+    person, org = role_relative_to_gb(tree, who)
     if person.needs_password:
         person.set_password("Str0ng-pass!")
         person.password_set_at = timezone.now()
