@@ -25,22 +25,35 @@ from .validation import Row, select_in
 UNUSABLE_PASSWORD = "!"
 
 
+_column_type_cache: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+
+def _column_types(cursor, table: str, columns: Sequence[str]) -> list[int]:
+    """The type oids of the table's columns, in `columns` order, from the catalog (once per process: the
+    columns are built-in types, whose oids are the same in every database)."""
+    key = (table, tuple(columns))
+    if key not in _column_type_cache:
+        cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+                       [table])
+        oids = dict(cursor.fetchall())
+        _column_type_cache[key] = [oids[c] for c in columns]
+    return _column_type_cache[key]
+
+
 def _copy(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """PostgreSQL: COPY rows into a table (psycopg adapts dates, datetimes, booleans and None)."""
-    sql = f'COPY {table} ({", ".join(columns)}) FROM STDIN'
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        write = copy.write_row
-        for row in rows:
-            write(row)
+    """PostgreSQL: COPY rows into a table in the binary format.
 
-
-def _next_ids(model: type[Model], n: int) -> list[int]:
-    table = model._meta.db_table
+    Binary, with the column types given, because the text format makes psycopg pick a dumper for every value:
+    measured here, 0.4 s against 0.08 s of Python time per 100,000 rows.
+    """
+    sql = f'COPY {table} ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)'
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
-        )
-        return [r[0] for r in cursor.fetchall()]
+        types = _column_types(cursor, table, columns)
+        with cursor.cursor.copy(sql) as copy:
+            copy.set_types(types)
+            write = copy.write_row
+            for row in rows:
+                write(row)
 
 
 def _sqlite_converter(field) -> Callable[[object], object] | None:
@@ -61,8 +74,7 @@ def _insert(model: type[Model], columns: Sequence[str], rows: list[tuple], *, wi
     in one statement per table. with_ids: return the new ids in row order.
 
     Plain SQL rather than bulk_create: Django prepares every field of every object, which costs more than
-    the insert itself at 100,000 rows. Only the people's ids are needed (memberships point at them), so only
-    they are taken from the sequence first; other tables number their rows themselves.
+    the insert itself at 100,000 rows. Only the people's ids are needed (memberships point at them).
     """
     if not rows:
         return []
@@ -72,13 +84,21 @@ def _insert(model: type[Model], columns: Sequence[str], rows: list[tuple], *, wi
         raise RuntimeError(f"import columns for {model.__name__} are out of date: {sorted(set(fields) ^ set(columns))}")
     table = model._meta.db_table
     if connection.vendor == "postgresql":
-        if with_ids:
-            ids = _next_ids(model, len(rows))
-            _copy(table, ["id", *columns], [(pk, *row) for row, pk in zip(rows, ids, strict=True)])
-            return ids
         _copy(table, columns, rows)
+    else:
+        _executemany(table, columns, [fields[c] for c in columns], rows)
+    if not with_ids:
         return []
-    converters = [(i, conv) for i, conv in enumerate(_sqlite_converter(fields[c]) for c in columns)
+    # The new people's ids, by their ID numbers, in one query. (Taking ids from the sequence first, for COPY to
+    # write, cost three times as much: 2,000 nextval() calls a batch.)
+    number_at = columns.index("id_number")
+    by_number = dict(select_in(f"SELECT id_number, id FROM {table} WHERE id_number",
+                               [row[number_at] for row in rows]))
+    return [by_number[row[number_at]] for row in rows]
+
+
+def _executemany(table: str, columns: Sequence[str], fields: list, rows: list[tuple]) -> None:
+    converters = [(i, conv) for i, conv in enumerate(_sqlite_converter(field) for field in fields)
                   if conv is not None]
     if converters:
         data = []
@@ -93,13 +113,6 @@ def _insert(model: type[Model], columns: Sequence[str], rows: list[tuple], *, wi
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
     with connection.cursor() as cursor:
         cursor.executemany(sql, data)
-    if not with_ids:
-        return []
-    # The new people's ids, by their ID numbers, in one query (a JSON array parameter).
-    number_at = columns.index("id_number")
-    by_number = dict(select_in(f"SELECT id_number, id FROM {table} WHERE id_number",
-                               [row[number_at] for row in rows]))
-    return [by_number[row[number_at]] for row in rows]
 
 
 PERSON_COLUMNS = ("password", "last_login", "is_superuser", "id_number", "name", "gender", "birth_date", "phone",

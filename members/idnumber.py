@@ -3,7 +3,7 @@
 import datetime as dt
 import operator
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -18,34 +18,44 @@ PROVINCES = frozenset(
 )
 
 
+# The weighted sum over the ASCII codes of 17 digits exceeds the one over the digits by 48 x the weights' sum.
+_ASCII_ZERO_OFFSET = ord("0") * sum(WEIGHTS)
+
+
 def normalize(raw: object) -> str:
     """Full-width digits to ASCII, spaces (also non-breaking) dropped, x upper-cased."""
+    if type(raw) is str and raw.isascii() and raw.isalnum():
+        return raw.upper()  # already clean (NFKC and split() change no ASCII letters or digits): imports
     text = unicodedata.normalize("NFKC", str(raw or ""))
     return "".join(text.split()).upper()
 
 
 def check_char(first17: str) -> str:
-    if len(first17) != len(WEIGHTS):
-        raise ValueError("check_char needs the first 17 characters of an ID number")
-    # map() keeps the weighted sum in C: an import checks 100,000 numbers.
-    return CHECK_CHARS[sum(map(operator.mul, map(int, first17), WEIGHTS)) % 11]
+    """The check character for 17 ASCII digits."""
+    if len(first17) != len(WEIGHTS) or not (first17.isascii() and first17.isdigit()):
+        raise ValueError("check_char needs the first 17 characters of an ID number, all digits")
+    # Byte values and map() keep the weighted sum in C: an import checks 100,000 numbers.
+    return CHECK_CHARS[(sum(map(operator.mul, first17.encode(), WEIGHTS)) - _ASCII_ZERO_OFFSET) % 11]
 
 
-@dataclass(frozen=True)
-class IdInfo:
+class IdInfo(NamedTuple):
     number: str
     birth_date: dt.date
     gender: str  # "M" or "F"
 
 
-def parse(raw: object) -> IdInfo:
-    """Validate an ID number and return what it tells; raise ValidationError with the cause."""
+def parse(raw: object, *, today: dt.date | None = None) -> IdInfo:
+    """Validate an ID number and return what it tells; raise ValidationError with the cause.
+
+    `today` (default: the real today) bounds the birth date; callers checking many numbers pass it once.
+    """
     number = normalize(raw)
     if len(number) != 18:
         raise ValidationError(
             _("An ID number has 18 characters; this one has %(n)d."), code="length", params={"n": len(number)}
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # isascii(): other scripts' digits (Arabic-Indic, Devanagari...) pass isdigit() but are not ID digits.
+    if not (number.isascii() and number[:17].isdigit()) or not (number[17].isdigit() or number[17] == "X"):
         raise ValidationError(
             _("An ID number is 17 digits followed by a digit or X."), code="characters"
         )
@@ -57,7 +67,7 @@ def parse(raw: object) -> IdInfo:
     except ValueError:
         raise ValidationError(_("The ID number's birth date %(d)s is not a real date."), code="birth_date",
                               params={"d": number[6:14]}) from None
-    if birth.year < 1900 or birth > dt.date.today():
+    if birth.year < 1900 or birth > (today or dt.date.today()):
         raise ValidationError(_("The ID number's birth date %(d)s is out of range."), code="birth_date",
                               params={"d": number[6:14]})
     if check_char(number[:17]) != number[17]:

@@ -201,6 +201,9 @@ ZHTJ_REGISTRATION_CODE_DAYS = env_int("ZHTJ_REGISTRATION_CODE_DAYS", 20)
 ZHTJ_RESET_CODE_HOURS = env_int("ZHTJ_RESET_CODE_HOURS", 48)
 ZHTJ_REQUEST_EXPIRY_DAYS = env_int("ZHTJ_REQUEST_EXPIRY_DAYS", 30)
 ZHTJ_IMPORT_BACKGROUND_ROWS = env_int("ZHTJ_IMPORT_BACKGROUND_ROWS", 2000)
+# Sheets with more data rows than this are read and cleaned by a forked child process while the job's own
+# process writes to the database (two cores instead of one); smaller ones are done in one process.
+ZHTJ_IMPORT_PARALLEL_ROWS = env_int("ZHTJ_IMPORT_PARALLEL_ROWS", 2000)
 ZHTJ_IMPORT_MAX_ROWS = env_int("ZHTJ_IMPORT_MAX_ROWS", 200000)
 ZHTJ_IMPORT_MAX_BYTES = env_int("ZHTJ_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 ZHTJ_SECRETARY_VERIFIER = env_str("ZHTJ_SECRETARY_VERIFIER", "members.verification.IdRulesVerifier")
