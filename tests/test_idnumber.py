@@ -32,6 +32,8 @@ def test_full_width_digits_and_spaces_are_normalised():
         ("1101051949123100", "length"),
         ("11010519491231002XX", "length"),
         ("11010519491231A02X", "characters"),
+        # Arabic-Indic digits pass str.isdigit() and NFKC keeps them: still not ID-number digits.
+        ("110105194912310" + "\u0660\u0662" + "X", "characters"),
         ("99010519491231002X", "region"),
         ("110105194902300021", "birth_date"),
         ("110105194912310021", "checksum"),
@@ -49,6 +51,22 @@ def test_future_birth_date_is_refused():
     with pytest.raises(ValidationError) as excinfo:
         idnumber.parse(idnumber.make("110101", future, 1))
     assert excinfo.value.code == "birth_date"
+
+
+def test_birth_date_bound_is_the_given_today():
+    born = dt.date(2026, 5, 1)
+    number = idnumber.make("110101", born, 1)
+    assert idnumber.parse(number, today=born).birth_date == born
+    with pytest.raises(ValidationError) as excinfo:
+        idnumber.parse(number, today=born - dt.timedelta(days=1))
+    assert excinfo.value.code == "birth_date"
+
+
+def test_check_char_refuses_anything_but_17_ascii_digits():
+    assert idnumber.check_char(VALID[:17]) == VALID[17]
+    for bad in (VALID[:16], VALID[:16] + "A", VALID[:16] + "\u0661"):
+        with pytest.raises(ValueError):
+            idnumber.check_char(bad)
 
 
 def test_make_produces_numbers_that_validate():
