@@ -1,0 +1,745 @@
+"""A streaming reader for the cells of an .xlsx worksheet whose memory does not grow with the sheet.
+
+python-calamine parses a whole sheet into memory (about 120 MB for 100,000 rows x 10 columns). This module
+reads the sheet's zip member in chunks, cuts the decompressed bytes after the last complete row and scans the
+rows with regular expressions over bytes, so only one chunk and the current row are held. Shared strings,
+which cells refer to by index, are kept as one UTF-8 bytearray plus an array of offsets.
+
+Cell values match what python-calamine 0.9 returns for the same cell (numbers as float, dates by the cell's
+number format as date/datetime/time/timedelta, booleans, strings with XML entities and Excel's _xHHHH_
+escapes decoded, error cells as ""). The scanner is not a validating XML parser: it checks the structure it
+relies on (every row is closed, nothing but rows inside sheetData, known entities only, valid UTF-8,
+parseable numbers) and raises XlsxError for anything else it cannot read. No DTD is accepted anywhere and no
+entity other than the five predefined ones and character references is expanded.
+"""
+
+import contextlib
+import datetime as dt
+import functools
+import math
+import posixpath
+import re
+import zipfile
+import zlib
+from array import array
+from collections.abc import Iterator
+from xml.parsers import expat
+
+CHUNK_BYTES = 256 * 1024
+DEFAULT_MAX_BYTES = 600 * 1024 * 1024
+# Decoding a string that holds character references costs a Python call; generated files repeat the same
+# few values, so decoded values are remembered (bounded: the cache is dropped when it fills).
+TEXT_CACHE_SIZE = 32768
+
+MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+           "http://purl.oclc.org/ooxml/spreadsheetml/main")
+REL_OFFICE_DOCUMENT = "/officeDocument"
+REL_SHARED_STRINGS = "/sharedStrings"
+REL_STYLES = "/styles"
+
+# Built-in number formats that calamine reads as dates (incl. the CJK ones) and as durations.
+BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), 45, 47, *range(50, 59)])
+BUILTIN_DURATION_FORMATS = frozenset([46])
+KIND_NUMBER, KIND_DATE, KIND_DURATION = 0, 1, 2
+# What the attributes of a cell (t and the style's number format) make of its value; compared with "is".
+CODE_NUMBER = ("n", KIND_NUMBER)
+CODE_INLINE = ("inlineStr", KIND_NUMBER)
+CODE_SHARED = ("s", KIND_NUMBER)
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+DAYS_1900_TO_1904 = 1462
+MS_PER_DAY = 86_400_000
+
+
+class XlsxError(Exception):
+    """The workbook is damaged or uses something this reader does not support."""
+
+
+# -- the sheet scanner ------------------------------------------------------------------------------------------
+
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (the .NET OpenXML SDK writes x:)
+
+
+@functools.lru_cache(maxsize=8)
+def _token_regex(prefix: bytes) -> re.Pattern:
+    """One token per row start, row end, cell, or stray character, for findall over a block of whole rows.
+
+    Built for the sheet's namespace prefix (b"" or b"x:"), which keeps the pattern free of backtracking.
+    The usual cell shapes are matched whole (<v>value</v> after an optional <f>, <is><t>text</t></is>), so
+    their value comes out of the regex; any other content is captured and read by expat. r is captured when
+    it is the first attribute (every writer seen puts it first); the other attributes then repeat from cell
+    to cell and their parse is cached. Anything that is not one of these tokens or whitespace falls into the
+    last group, so a malformed sheet is noticed although findall skips what it cannot match.
+    """
+    p = re.escape(prefix)
+    return re.compile(
+        rb"<" + p + rb'(?:c(?: r="([A-Z]{1,3})[0-9]*")?((?:\s[^>/]*)?)(?:/>|>(?:'
+        rb"(?:<" + p + rb"f\b[^>/]*(?:/>|>[^<]*</" + p + rb"f>))?<" + p + rb"v>([^<]*)</" + p + rb"v>"
+        rb"|<" + p + rb"is><" + p + rb"t>([^<]*)</" + p + rb"t></" + p + rb"is>"
+        rb"|((?:[^<]|<(?!/" + p + rb"c>))*)"
+        rb")</" + p + rb"c>))"
+        rb"|<(/?" + p + rb"row)((?:\s[^>/]*)?)(/?)>"
+        rb"|(\S)"
+    )
+
+
+_ATTR = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_ROW_R = re.compile(rb'\sr\s*=\s*["\']([0-9]+)["\']')
+_ATTRS_OK = re.compile(rb"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*""")
+_SHEETDATA_OPEN = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
+_DIMENSION = re.compile(rb"<" + _P + rb'dimension\b[^>]*?\sref\s*=\s*["\']([^"\']*)["\']')
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_ENTITY = re.compile(rb"&(?:#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6})|(amp|lt|gt|quot|apos));")
+_ENTITY_NAMES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
+_NUMERIC_RUN = re.compile(rb"(?:&#[0-9]{1,7};)+")
+_X_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
+_TIME_FORMATS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M")
+
+
+def _unescape_x(text: str) -> str:
+    """Excel's _xHHHH_ escapes as calamine decodes them (lowercase x; surrogate halves are left as they are)."""
+    def replace(match: re.Match) -> str:
+        code = int(match[1], 16)
+        if 0xD800 <= code <= 0xDFFF:
+            return match[0]
+        return chr(code)
+    return _X_ESCAPE.sub(replace, text)
+
+
+def _replace_entity(match: re.Match) -> bytes:
+    if match[3] is not None:
+        return _ENTITY_NAMES[match[3]].encode()
+    code = int(match[1]) if match[1] is not None else int(match[2], 16)
+    try:
+        return chr(code).encode("utf-8", "surrogatepass")
+    except (ValueError, OverflowError):
+        raise XlsxError(f"invalid character reference {match[0]!r}") from None
+
+
+def _decode_text(raw: bytes) -> str:
+    """XML character data (bytes, UTF-8, entities still escaped) -> str with entities and _xHHHH_ decoded."""
+    if _NUMERIC_RUN.fullmatch(raw):
+        # Text written entirely as decimal references (openpyxl writes CJK text so): no callback per character.
+        text = "".join(map(chr, map(int, raw[2:-1].split(b";&#"))))
+        return _unescape_x(text) if "_x" in text else text
+    try:
+        if b"&" in raw:
+            decoded, count = _ENTITY.subn(_replace_entity, raw)
+            if count != raw.count(b"&"):
+                raise XlsxError("an unknown XML entity (only &amp; &lt; &gt; &quot; &apos; and &#..; are allowed)")
+            text = decoded.decode("utf-8", "surrogatepass")
+        else:
+            text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise XlsxError("text that is not valid UTF-8") from None
+    if "_x" in text:
+        text = _unescape_x(text)
+    return text
+
+
+def _excel_datetime(value: float, date1904: bool):
+    """A serial date as python-calamine returns it: time below 1, date when whole, datetime otherwise, and the
+    number itself past year 9999."""
+    days = value + DAYS_1900_TO_1904 if date1904 else value
+    if days < 60:
+        days += 1.0  # Excel's phantom 1900-02-29: serials before it are one day later than the epoch says
+    ms = days * MS_PER_DAY
+    ms = math.floor(ms + 0.5) if ms >= 0 else -math.floor(-ms + 0.5)  # Rust's round(): half away from zero
+    if value < 1.0:
+        ms %= MS_PER_DAY
+        return (dt.datetime.min + dt.timedelta(milliseconds=ms)).time()
+    try:
+        moment = EXCEL_EPOCH + dt.timedelta(milliseconds=ms)
+    except OverflowError:
+        return value
+    if value == int(value):
+        return moment.date()
+    return moment
+
+
+def _excel_duration(value: float):
+    ms = value * MS_PER_DAY
+    ms = math.floor(ms + 0.5) if ms >= 0 else -math.floor(-ms + 0.5)
+    try:
+        return dt.timedelta(milliseconds=ms)
+    except OverflowError:
+        return value
+
+
+def _iso_value(text: str):
+    """A t="d" cell: calamine's parse of the ISO 8601 text, or the text when it does not parse."""
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        pass
+    for fmt in _TIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).time()
+        except ValueError:
+            pass
+    return text
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ch - 64
+    return index - 1
+
+
+def format_kind(code: str) -> int:
+    """KIND_DATE, KIND_DURATION or KIND_NUMBER for a custom number format code, by calamine's rules: the first
+    section only; quoted text, backslash- and underscore-escaped characters and [..] brackets don't count,
+    except [h] [m] [s] (elapsed time: a duration); d m h y s, or a/p followed by m / p, make a date."""
+    escaped = quoted = ampm = hms = False
+    brackets = 0
+    prev = " "
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif ch in "_\\":
+            escaped = True
+        elif quoted:
+            if ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            return KIND_NUMBER
+        elif ch == "[":
+            brackets += 1
+        elif ch == "]" and brackets == 1 and hms:
+            return KIND_DURATION
+        elif ch == "]":
+            brackets = max(brackets - 1, 0)
+        elif brackets == 0 and not ampm and ch in "aA":
+            ampm = True
+        elif brackets == 0 and (ch in "pm/PM" if ampm else ch in "dmhysDMHYS"):
+            return KIND_DATE
+        elif hms and ch.lower() == prev.lower():
+            pass
+        else:
+            hms = prev == "[" and ch in "mhsMHS"
+        prev = ch
+    return KIND_NUMBER
+
+
+class _SharedStrings:
+    """The shared string table, compact: all strings as one UTF-8 bytearray and their end offsets."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.ends = array("Q")
+
+    def append(self, text: str) -> None:
+        self.data += text.encode("utf-8", "surrogatepass")
+        self.ends.append(len(self.data))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, index: int) -> str:
+        ends = self.ends
+        end = ends[index]  # IndexError for a bad index is turned into XlsxError by the caller
+        start = ends[index - 1] if index > 0 else 0
+        return self.data[start:end].decode("utf-8", "surrogatepass")
+
+
+class _Element:
+    __slots__ = ("name", "attrs", "text")
+
+    def __init__(self, name: str, attrs: dict[str, str]) -> None:
+        self.name = name
+        self.attrs = attrs
+        self.text = ""
+
+
+def _local(name: str) -> str:
+    # expat with namespace_separator=" " gives "uri local"; attributes without a namespace are plain.
+    return name.rpartition(" ")[2]
+
+
+def _refuse_dtd(*_args) -> None:
+    raise XlsxError("the workbook contains a DTD (document type declaration); refused for safety")
+
+
+def _new_expat():
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    return parser
+
+
+class XlsxBook:
+    """An .xlsx workbook opened from its path; read each sheet's rows with rows(name)."""
+
+    def __init__(self, path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._read_bytes = 0
+        self._zip = None
+        try:
+            self._zip = zipfile.ZipFile(path)
+            self._names = set(self._zip.namelist())
+            self._open()
+        except XlsxError:
+            self.close()
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, KeyError) as exc:
+            self.close()
+            raise XlsxError(f"damaged workbook: {exc}") from None
+
+    # -- parts ---------------------------------------------------------------------------------------------------
+
+    def _chunks(self, member: str) -> Iterator[bytes]:
+        """The decompressed bytes of a zip member in chunks, counted against max_bytes."""
+        try:
+            with self._zip.open(member) as part:
+                while True:
+                    chunk = part.read(CHUNK_BYTES)
+                    if not chunk:
+                        return
+                    self._read_bytes += len(chunk)
+                    if self._read_bytes > self.max_bytes:
+                        raise XlsxError(f"the workbook unpacks to more than {self.max_bytes} bytes")
+                    yield chunk
+        except XlsxError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise XlsxError(f"damaged zip member {member}: {exc}") from None
+
+    def _parse_part(self, member: str, start=None, end=None, text: bool = False) -> None:
+        """Run a small (or streamed) XML part through expat, DTDs refused; start(local, attrs, stack) and
+        end(local, element, stack) are called with local names; element text is kept when text=True."""
+        parser = _new_expat()
+        stack: list[_Element] = []
+
+        def on_start(name, attrs):
+            element = _Element(_local(name), {_local(k): v for k, v in attrs.items()} if attrs else {})
+            stack.append(element)
+            if start is not None:
+                start(element.name, element.attrs, stack)
+
+        def on_end(_name):
+            element = stack.pop()
+            if end is not None:
+                end(element.name, element, stack)
+
+        def on_text(data):
+            if stack:
+                stack[-1].text += data
+
+        parser.StartElementHandler = on_start
+        parser.EndElementHandler = on_end
+        if text:
+            parser.CharacterDataHandler = on_text
+            parser.buffer_text = True
+        try:
+            for chunk in self._chunks(member):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise XlsxError(f"malformed XML in {member}: {exc}") from None
+
+    def _rels(self, member: str) -> dict[str, tuple[str, str]]:
+        """Relationship id -> (type, zip member) for the part `member`."""
+        folder, base = posixpath.split(member)
+        rels_member = posixpath.join(folder, "_rels", base + ".rels")
+        found: dict[str, tuple[str, str]] = {}
+        if rels_member not in self._names:
+            return found
+
+        def start(name, attrs, _stack):
+            if name == "Relationship" and attrs.get("TargetMode") != "External":
+                target = attrs.get("Target", "")
+                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(folder, target))
+                found[attrs.get("Id", "")] = (attrs.get("Type", ""), path)
+
+        self._parse_part(rels_member, start=start)
+        return found
+
+    def _open(self) -> None:
+        workbook = next((path for kind, path in self._rels("").values() if kind.endswith(REL_OFFICE_DOCUMENT)),
+                        "xl/workbook.xml")
+        if workbook not in self._names:
+            raise XlsxError("the workbook part (xl/workbook.xml) is missing")
+        rels = self._rels(workbook)
+        self._sheet_parts: dict[str, str] = {}
+        self.sheet_names: list[str] = []
+        self.date1904 = False
+
+        def start(name, attrs, _stack):
+            if name == "sheet":
+                sheet_name = attrs.get("name", "")
+                rel = rels.get(attrs.get("id", ""))
+                self.sheet_names.append(sheet_name)
+                if rel is not None:
+                    self._sheet_parts[sheet_name] = rel[1]
+            elif name == "workbookPr":
+                self.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
+
+        self._parse_part(workbook, start=start)
+        folder = posixpath.dirname(workbook)
+        shared = next((p for k, p in rels.values() if k.endswith(REL_SHARED_STRINGS)),
+                      posixpath.join(folder, "sharedStrings.xml"))
+        styles = next((p for k, p in rels.values() if k.endswith(REL_STYLES)), posixpath.join(folder, "styles.xml"))
+        self._shared = self._load_shared_strings(shared) if shared in self._names else _SharedStrings()
+        self._style_kinds = self._load_styles(styles) if styles in self._names else []
+
+    def _load_shared_strings(self, member: str) -> _SharedStrings:
+        """<si> texts: plain <t>, or rich-text runs concatenated, phonetic runs (<rPh>) left out."""
+        table = _SharedStrings()
+        parts: list[str] = []
+        in_phonetic = 0
+
+        def start(name, _attrs, _stack):
+            nonlocal in_phonetic
+            if name == "si":
+                parts.clear()
+            elif name == "rPh":
+                in_phonetic += 1
+
+        def end(name, element, _stack):
+            nonlocal in_phonetic
+            if name == "t" and not in_phonetic:
+                parts.append(element.text)
+            elif name == "rPh":
+                in_phonetic -= 1
+            elif name == "si":
+                text = "".join(parts)
+                table.append(_unescape_x(text) if "_x" in text else text)
+
+        self._parse_part(member, start=start, end=end, text=True)
+        return table
+
+    def _load_styles(self, member: str) -> list[int]:
+        """For each cell style (cellXfs index), whether its number format is a date, a duration or a number."""
+        custom: dict[int, str] = {}
+        xf_formats: list[int] = []
+
+        def start(name, attrs, stack):
+            if name == "numFmt":
+                with contextlib.suppress(ValueError):
+                    custom[int(attrs.get("numFmtId", ""))] = attrs.get("formatCode", "")
+            elif name == "xf" and len(stack) >= 2 and stack[-2].name == "cellXfs":
+                try:
+                    xf_formats.append(int(attrs.get("numFmtId", "0")))
+                except ValueError:
+                    xf_formats.append(0)
+
+        self._parse_part(member, start=start)
+        kinds = []
+        for fmt in xf_formats:
+            if fmt in custom:
+                kinds.append(format_kind(custom[fmt]))
+            elif fmt in BUILTIN_DATE_FORMATS:
+                kinds.append(KIND_DATE)
+            elif fmt in BUILTIN_DURATION_FORMATS:
+                kinds.append(KIND_DURATION)
+            else:
+                kinds.append(KIND_NUMBER)
+        return kinds
+
+    def _sheet_member(self, name: str) -> str:
+        try:
+            member = self._sheet_parts[name]
+        except KeyError:
+            raise XlsxError(f"no sheet named {name!r}") from None
+        if member not in self._names:
+            raise XlsxError(f"the part of sheet {name!r} ({member}) is missing")
+        return member
+
+    # -- sheets --------------------------------------------------------------------------------------------------
+
+    def dimension(self, name: str) -> int | None:
+        """The last row number of the sheet's <dimension ref="A1:J100"> (before sheetData), or None."""
+        head = b""
+        for chunk in self._chunks(self._sheet_member(name)):
+            head += chunk
+            data_start = _SHEETDATA_OPEN.search(head)
+            limit = data_start.start() if data_start else len(head)
+            found = _DIMENSION.search(head, 0, limit)
+            if found:
+                digits = re.search(rb"([0-9]+)\s*$", found[1])
+                return int(digits[1]) if digits else None
+            if data_start or len(head) > 4 * CHUNK_BYTES:
+                return None
+        return None
+
+    def _row_blocks(self, member: str, prefix: list[bytes]) -> Iterator[bytes]:
+        """The sheetData content in blocks that end after a complete row (or at the end of sheetData); the
+        namespace prefix of sheetData ("x:" or "") is appended to `prefix`."""
+        buf = b""
+        started = False
+        for chunk in self._chunks(member):
+            buf += chunk
+            if not started:
+                if _DOCTYPE.search(buf):
+                    _refuse_dtd()
+                opening = _SHEETDATA_OPEN.search(buf)
+                if opening is None:
+                    # The tag may be split across chunks: keep a tail (the prolog is small).
+                    continue
+                prefix.append(opening[1])
+                if opening[2]:  # <sheetData/>
+                    return
+                buf = buf[opening.end():]
+                started = True
+                closing_tag = b"</" + prefix[0] + b"sheetData"
+            # Only the new bytes (and a tag's length before them) can hold the end of sheetData.
+            closing = buf.find(closing_tag, max(0, len(buf) - len(chunk) - len(closing_tag)))
+            if closing >= 0:
+                yield buf[:closing]
+                return
+            cut = _last_row_end(buf)
+            if cut:
+                yield buf[:cut]
+                buf = buf[cut:]
+        if not started:
+            raise XlsxError("the sheet has no sheetData")
+        raise XlsxError("the sheet is cut short (no </sheetData>)")
+
+    def rows(self, name: str) -> Iterator[tuple[int, list]]:
+        """(1-based row number, cells from column A) for each row that has a cell, in file order; missing cells
+        in between are "" and trailing empty cells may be left out."""
+        member = self._sheet_member(name)
+        shared = self._shared
+        style_kinds = self._style_kinds
+        date1904 = self.date1904
+        attr_cache: dict[bytes, tuple] = {}
+        column_cache: dict[bytes, int] = {}
+        text_cache: dict[bytes, str] = {}
+        row_number = 0
+        prefix: list[bytes] = []
+        findall = None
+        cells: list = []
+        in_row = False
+        column = -1
+        for block in self._row_blocks(member, prefix):
+            if findall is None:
+                findall = _token_regex(prefix[0]).findall
+            for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in findall(block):
+                if row_tag or stray:
+                    if stray:
+                        _malformed(row_number)
+                    if row_tag[0] == 47:  # "/": the end of the row
+                        if not in_row or row_attrs.strip() or row_closed:
+                            _malformed(row_number)
+                        in_row = False
+                        if column >= 0:
+                            yield row_number, cells
+                        continue
+                    if in_row:
+                        _malformed(row_number)
+                    numbered = _ROW_R.search(row_attrs) if row_attrs else None
+                    row_number = int(numbered[1]) if numbered else row_number + 1
+                    cells = []
+                    column = -1
+                    in_row = not row_closed
+                    continue
+                if not in_row:
+                    _malformed(row_number)
+                try:
+                    code, letters_in_attrs = attr_cache[attrs]
+                except KeyError:
+                    code, letters_in_attrs = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)
+                    if len(attr_cache) > 4096:  # r among the other attributes: don't keep one entry per cell
+                        attr_cache.clear()
+                if letters:
+                    try:
+                        column = column_cache[letters]
+                    except KeyError:
+                        column = column_cache[letters] = _column_index(letters)
+                elif letters_in_attrs:
+                    column = _column_index(letters_in_attrs)
+                else:
+                    column += 1
+                try:
+                    if code is CODE_INLINE and is_text:
+                        if b"&" in is_text or b"_x" in is_text:
+                            value = text_cache.get(is_text)
+                            if value is None:
+                                value = _text(is_text, text_cache)
+                        else:
+                            value = is_text.decode()
+                    elif code is CODE_NUMBER and v_text:
+                        value = float(v_text)
+                    elif code is CODE_SHARED and v_text:
+                        value = shared[int(v_text)]
+                    elif v_text or is_text or content:
+                        value = _other_value(code, v_text, is_text, content, shared, date1904, text_cache)
+                    else:
+                        continue
+                except (ValueError, IndexError, OverflowError):
+                    raise XlsxError(f"an unreadable cell in row {row_number}") from None
+                if column == len(cells):
+                    cells.append(value)
+                elif column > len(cells):
+                    cells.extend([""] * (column - len(cells)))
+                    cells.append(value)
+                else:
+                    cells[column] = value  # a repeated or out-of-order reference: the last one wins
+            if in_row:
+                _malformed(row_number)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+    def __enter__(self) -> "XlsxBook":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+def _malformed(row_number: int) -> None:
+    raise XlsxError(f"malformed sheet XML after row {row_number}")
+
+
+def _last_row_end(buf: bytes) -> int:
+    """The offset just after the last complete </row> (any prefix) in buf, or 0."""
+    end = len(buf)
+    while True:
+        found = buf.rfind(b"row", 0, end)
+        if found <= 0:
+            return 0
+        close = re.match(rb"\s*>", buf[found + 3:found + 40])
+        start = buf.rfind(b"<", max(0, found - 64), found)
+        if close is not None and start >= 0 and re.fullmatch(rb"</" + _P, buf[start:found]):
+            return found + 3 + close.end()
+        end = found
+
+
+def _parse_cell_attrs(attrs: bytes, style_kinds: list[int]) -> tuple:
+    """(code, column letters if r is among these attributes); code is (t, kind of the style's number format),
+    one of the CODE_ constants for the common cases so that the loop can compare by identity."""
+    if not _ATTRS_OK.fullmatch(attrs):
+        raise XlsxError(f"malformed cell attributes {attrs[:80]!r}")
+    kind = "n"
+    style_kind = KIND_NUMBER
+    letters = None
+    for match in _ATTR.finditer(attrs):
+        key = match[1].rpartition(b":")[2]
+        value = match[2] if match[2] is not None else match[3]
+        if key == b"t":
+            kind = value.decode("ascii", "replace")
+        elif key == b"s":
+            try:
+                style = int(value)
+            except ValueError:
+                style = 0
+            style_kind = style_kinds[style] if 0 <= style < len(style_kinds) else KIND_NUMBER
+        elif key == b"r":
+            ref = re.match(rb"\$?([A-Za-z]{1,3})", value)
+            letters = ref[1].upper() if ref else None
+    if kind not in ("n", "s", "str", "inlineStr", "b", "e", "d"):
+        raise XlsxError(f"unknown cell type t={kind!r}")
+    code = (kind, style_kind if kind == "n" else KIND_NUMBER)
+    for known in (CODE_NUMBER, CODE_INLINE, CODE_SHARED):
+        if code == known:
+            code = known
+    return code, letters
+
+
+def _text(raw: bytes, cache: dict[bytes, str]) -> str:
+    if b"&" not in raw:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise XlsxError("text that is not valid UTF-8") from None
+        return _unescape_x(text) if "_x" in text else text
+    text = cache.get(raw)
+    if text is None:
+        text = _decode_text(raw)
+        if len(cache) >= TEXT_CACHE_SIZE:
+            cache.clear()
+        cache[raw] = text
+    return text
+
+
+class _CellContent:
+    """The texts of a cell's content that does not have one of the usual shapes, read with expat (so the
+    content is checked to be well formed): the <v> text, and the <t> texts of <is> outside phonetic runs."""
+
+    def __init__(self, content: bytes) -> None:
+        self.value: list[str] = []
+        self.texts: list[str] = []
+        self._stack: list[str] = []
+        self._phonetic = 0
+        parser = expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = _refuse_dtd
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        try:
+            # Prefixed names are read as plain names, so the fragment needs no namespace declarations.
+            parser.Parse(b"<c>" + content + b"</c>", True)
+        except expat.ExpatError as exc:
+            raise XlsxError(f"malformed cell XML: {exc}") from None
+
+    def _start(self, name: str, _attrs) -> None:
+        name = name.rpartition(":")[2]
+        self._stack.append(name)
+        if name == "rPh":
+            self._phonetic += 1
+
+    def _end(self, _name: str) -> None:
+        if self._stack.pop() == "rPh":
+            self._phonetic -= 1
+
+    def _text(self, data: str) -> None:
+        stack = self._stack
+        if len(stack) == 2 and stack[1] == "v":
+            self.value.append(data)
+        elif stack[-1] == "t" and "is" in stack and not self._phonetic:
+            self.texts.append(data)
+
+
+def _other_value(code: tuple, v_text: bytes, is_text: bytes, content: bytes, shared: _SharedStrings,
+                 date1904: bool, cache: dict[bytes, str]):
+    """The value of any cell the loop in rows() does not read itself."""
+    kind, style_kind = code
+    if content:
+        parsed = _CellContent(content)
+        if kind == "inlineStr":
+            text = "".join(parsed.texts)
+            return _unescape_x(text) if "_x" in text else text
+        # Entities are already decoded: escape the text again for the helpers below (a rare path).
+        raw = "".join(parsed.value).replace("&", "&amp;").encode("utf-8", "surrogatepass")
+    elif is_text:
+        return _text(is_text, cache) if kind == "inlineStr" else ""  # calamine reads only <v> of other cells
+    else:
+        raw = v_text
+    if kind == "inlineStr" or not raw:
+        return ""  # calamine reads only <is> of an inline string cell
+    if kind == "n":
+        value = float(raw)
+        if style_kind == KIND_DATE:
+            return _excel_datetime(value, date1904)
+        if style_kind == KIND_DURATION:
+            return _excel_duration(value)
+        return value
+    if kind == "s":
+        return shared[int(raw)]
+    if kind == "str":
+        return _text(raw, cache)
+    if kind == "b":
+        flag = raw.strip().lower()
+        if flag in (b"1", b"true"):
+            return True
+        if flag in (b"0", b"false"):
+            return False
+        raise ValueError(raw)
+    if kind == "d":
+        return _iso_value(_text(raw, cache))
+    return ""  # t="e": calamine gives an empty cell for an error value
