@@ -97,7 +97,10 @@ class Member(models.Model):
     """A person's league membership: one record per person, always in exactly one branch."""
 
     person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="membership")
-    branch = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="members", verbose_name=_("branch"))
+    # No index of its own: the two composite indexes below lead with branch and serve every branch lookup; a third
+    # index would only slow bulk imports (one more index to maintain per row).
+    branch = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="members", verbose_name=_("branch"),
+                               db_index=False)
     status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     ethnicity = models.CharField(_("ethnicity"), max_length=16, choices=ETHNICITY_CHOICES, default="汉族")
     political_status = models.CharField(
