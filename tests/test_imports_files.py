@@ -1,6 +1,7 @@
 """Bad files get one clear sentence and change nothing; messy but legitimate workbooks are read correctly."""
 
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -215,3 +216,33 @@ def test_duplicate_header_column_is_a_file_error(tree):
     rows = [member_row()]
     headers = list(rows[0]) + ["身份证号码"]
     _assert_refused(tree, xlsx(rows, headers=headers), "appears twice")
+
+
+def _with_dimension(data: bytes, ref: str | None) -> bytes:
+    """The workbook with its sheets' declared extent replaced (None: removed), as other writers leave it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                part = re.sub(rb"<dimension [^>]*/>", b"" if ref is None else f'<dimension ref="{ref}"/>'.encode(),
+                              part)
+            target.writestr(info, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("ref", "said"), [(None, "has 5 rows"), ("A1:J2", "has more than 3 rows")],
+                         ids=["no declared extent: counted first", "a false extent: stopped while reading"])
+def test_row_limit_holds_when_the_sheet_declares_no_or_a_false_extent(tree, settings, ref, said):
+    settings.ZHTJ_IMPORT_MAX_ROWS = 3
+    data = _with_dimension(xlsx([member_row(f"限{i}") for i in range(5)]), ref)
+    before = db_counts()
+    job, result = run_import(tree.branch, data)
+    assert result is None and job.status == "failed"
+    assert said in job.error_message and "at most 3 rows" in job.error_message
+    assert db_counts() == before
+
+
+def test_a_sheet_without_declared_extent_imports_every_row(tree):
+    job, result = run_import(tree.branch, _with_dimension(xlsx([member_row(f"量{i}") for i in range(4)]), None))
+    assert (result.imported, result.failed) == (4, 0)
