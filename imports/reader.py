@@ -280,7 +280,9 @@ class Workbook:
             raise FileError(_("The sheet “%(sheet)s” has no column “%(col)s”. Add it (the template has every"
                               " column) and upload the file again.") % {"sheet": data.sheet_name,
                                                                          "col": "”, “".join(missing)})
-        if data.max_data_rows > settings.ZHTJ_IMPORT_MAX_ROWS:
+        # Refused before reading when the file declares its extent (Excel and WPS do); otherwise iter_rows() stops
+        # at the limit, rather than the sheet being read twice.
+        if data.last_row is not None and data.max_data_rows > settings.ZHTJ_IMPORT_MAX_ROWS:
             raise _too_many_rows(data.max_data_rows)
         return data
 

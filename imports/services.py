@@ -355,7 +355,10 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
             org = Org.objects.select_for_update(of=("self",)).select_related("type").get(pk=job.org_id)
             checker = RowChecker(org, job.kind, today=today)
             clock.lap("open")
-            parallel = data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS and hasattr(os, "fork")
+            # A sheet that does not declare its extent (openpyxl's write-only mode, some exporters) is not counted
+            # first: that would read it twice.
+            large = data.last_row is None or data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
+            parallel = large and hasattr(os, "fork")
             batches = (_clean_batches_in_child if parallel else _clean_batches)(
                 data, job.kind, checker, today=today, spent=child_spent)
             with contextlib.closing(batches):  # on an error, the child is stopped now, not whenever GC runs
