@@ -16,7 +16,9 @@ entity other than the five predefined ones and character references is expanded.
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import math
+import operator
 import posixpath
 import re
 import zipfile
@@ -29,7 +31,7 @@ CHUNK_BYTES = 256 * 1024
 DEFAULT_MAX_BYTES = 600 * 1024 * 1024
 # Decoding a string that holds character references costs a Python call; generated files repeat the same
 # few values, so decoded values are remembered (bounded: the cache is dropped when it fills).
-TEXT_CACHE_SIZE = 32768
+TEXT_CACHE_SIZE = 4096
 
 MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
            "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -61,6 +63,28 @@ _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (the .NET OpenXM
 
 
 @functools.lru_cache(maxsize=8)
+def _fast_token_regex(prefix: bytes) -> re.Pattern:
+    """The same groups as _token_regex, for the cells data files are made of (r first, then <v> or
+    <is><t>, or empty); about twice as fast. A block with anything else has a stray token and is scanned
+    again with _token_regex."""
+    p = _prefix_pattern(prefix)
+    return re.compile(
+        rb"<" + p + rb'(?:c r="([A-Z]{1,3})[0-9]*"([^>/]*)(?:/>|>(?:'
+        rb"<" + p + rb"v>([^<]*)</" + p + rb"v>"
+        rb"|<" + p + rb"is><" + p + rb"t>([^<]*)</" + p + rb"t></" + p + rb"is>|()"
+        rb")</" + p + rb"c>))"
+        rb"|<(/?" + p + rb"row)((?:\s[^>/]*)?)(/?)>"
+        rb"|(\S)"
+    )
+
+
+def _prefix_pattern(prefix: bytes) -> bytes:
+    # With a prefix on the container, its children are matched with or without it (calamine ignores
+    # namespaces, and a hand-made file may mix them); without one, exactly so (no backtracking).
+    return b"(?:" + re.escape(prefix) + b")?" if prefix else b""
+
+
+@functools.lru_cache(maxsize=8)
 def _token_regex(prefix: bytes) -> re.Pattern:
     """One token per row start, row end, cell, or stray character, for findall over a block of whole rows.
 
@@ -71,7 +95,7 @@ def _token_regex(prefix: bytes) -> re.Pattern:
     to cell and their parse is cached. Anything that is not one of these tokens or whitespace falls into the
     last group, so a malformed sheet is noticed although findall skips what it cannot match.
     """
-    p = re.escape(prefix)
+    p = _prefix_pattern(prefix)
     return re.compile(
         rb"<" + p + rb'(?:c(?: r="([A-Z]{1,3})[0-9]*")?((?:\s[^>/]*)?)(?:/>|>(?:'
         rb"(?:<" + p + rb"f\b[^>/]*(?:/>|>[^<]*</" + p + rb"f>))?<" + p + rb"v>([^<]*)</" + p + rb"v>"
@@ -83,10 +107,26 @@ def _token_regex(prefix: bytes) -> re.Pattern:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _si_regex(prefix: bytes) -> re.Pattern:
+    """One token per shared string: a plain <t> (with or without attributes), other content (rich text,
+    phonetic runs, <t/>) for expat, or a stray character (malformed)."""
+    p = _prefix_pattern(prefix)
+    return re.compile(
+        rb"<" + p + rb"si>(?:<" + p + rb"t>([^<]*)</" + p + rb"t>|<" + p + rb"t\s[^>/]*>([^<]*)</" + p + rb"t>"
+        rb"|((?:[^<]|<(?!/" + p + rb"si>))*))</" + p + rb"si>"
+        rb"|<" + p + rb"si\s*/>"
+        rb"|(\S)"
+    )
+
+
+_STRAY = operator.itemgetter(8)
+_SI_PLAIN, _SI_SPACED = operator.itemgetter(0), operator.itemgetter(1)
+_SI_RICH, _SI_STRAY = operator.itemgetter(2), operator.itemgetter(3)
 _ATTR = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _ROW_R = re.compile(rb'\sr\s*=\s*["\']([0-9]+)["\']')
 _ATTRS_OK = re.compile(rb"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*""")
-_SHEETDATA_OPEN = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
+_SHEETDATA_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
 _DIMENSION = re.compile(rb"<" + _P + rb'dimension\b[^>]*?\sref\s*=\s*["\']([^"\']*)["\']')
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _ENTITY = re.compile(rb"&(?:#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6})|(amp|lt|gt|quot|apos));")
@@ -231,24 +271,25 @@ def format_kind(code: str) -> int:
 
 
 class _SharedStrings:
-    """The shared string table, compact: all strings as one UTF-8 bytearray and their end offsets."""
+    """The shared string table, compact: all strings as one UTF-8 bytearray, and offsets where string i is
+    data[offsets[i]:offsets[i + 1]] (decoded on access)."""
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self.ends = array("Q")
+        self.offsets = array("Q", [0])
 
-    def append(self, text: str) -> None:
-        self.data += text.encode("utf-8", "surrogatepass")
-        self.ends.append(len(self.data))
+    def append_raw(self, raw: bytes) -> None:
+        self.data += raw
+        self.offsets.append(len(self.data))
 
     def __len__(self) -> int:
-        return len(self.ends)
+        return len(self.offsets) - 1
 
     def __getitem__(self, index: int) -> str:
-        ends = self.ends
-        end = ends[index]  # IndexError for a bad index is turned into XlsxError by the caller
-        start = ends[index - 1] if index > 0 else 0
-        return self.data[start:end].decode("utf-8", "surrogatepass")
+        if index < 0:
+            raise IndexError(index)
+        offsets = self.offsets
+        return self.data[offsets[index]:offsets[index + 1]].decode()
 
 
 class _Element:
@@ -395,29 +436,41 @@ class XlsxBook:
         self._style_kinds = self._load_styles(styles) if styles in self._names else []
 
     def _load_shared_strings(self, member: str) -> _SharedStrings:
-        """<si> texts: plain <t>, or rich-text runs concatenated, phonetic runs (<rPh>) left out."""
+        """<si> texts: plain <t> (kept as the file's UTF-8 bytes when nothing needs decoding), or rich-text
+        runs concatenated with phonetic runs (<rPh>) left out."""
         table = _SharedStrings()
-        parts: list[str] = []
-        in_phonetic = 0
-
-        def start(name, _attrs, _stack):
-            nonlocal in_phonetic
-            if name == "si":
-                parts.clear()
-            elif name == "rPh":
-                in_phonetic += 1
-
-        def end(name, element, _stack):
-            nonlocal in_phonetic
-            if name == "t" and not in_phonetic:
-                parts.append(element.text)
-            elif name == "rPh":
-                in_phonetic -= 1
-            elif name == "si":
-                text = "".join(parts)
-                table.append(_unescape_x(text) if "_x" in text else text)
-
-        self._parse_part(member, start=start, end=end, text=True)
+        data = table.data
+        offsets = table.offsets
+        prefix: list[bytes] = []
+        findall = None
+        for block in self._blocks(member, prefix, b"sst", b"si"):
+            if findall is None:
+                findall = _si_regex(prefix[0]).findall
+            extension = block.find(b"<" + prefix[0] + b"extLst")
+            if extension >= 0:
+                block = block[:extension]  # extensions come after the last <si>
+            tokens = findall(block)
+            if (b"&" not in block and b"_x" not in block and not any(map(_SI_RICH, tokens))
+                    and not any(map(_SI_STRAY, tokens))):
+                # Plain strings only (the usual case): their bytes go in as they are, without a Python loop.
+                raws = list(map(bytes.__add__, map(_SI_PLAIN, tokens), map(_SI_SPACED, tokens)))
+                offsets.extend(itertools.islice(itertools.accumulate(map(len, raws), initial=len(data)), 1, None))
+                data += b"".join(raws)
+                continue
+            for plain, spaced, rich, stray in tokens:
+                if stray:
+                    raise XlsxError(f"malformed shared strings XML after string {len(offsets) - 1}")
+                raw = plain or spaced
+                if raw:
+                    if b"&" in raw or b"_x" in raw:
+                        raw = _decode_text(raw).encode("utf-8", "surrogatepass")
+                    data += raw
+                elif rich:
+                    text = "".join(_CellContent(rich, b"si").texts)
+                    data += (_unescape_x(text) if "_x" in text else text).encode("utf-8", "surrogatepass")
+                offsets.append(len(data))
+            if extension >= 0:
+                break
         return table
 
     def _load_styles(self, member: str) -> list[int]:
@@ -474,44 +527,56 @@ class XlsxBook:
                 return None
         return None
 
-    def _row_blocks(self, member: str, prefix: list[bytes]) -> Iterator[bytes]:
-        """The sheetData content in blocks that end after a complete row (or at the end of sheetData); the
-        namespace prefix of sheetData ("x:" or "") is appended to `prefix`."""
+    def _blocks(self, member: str, prefix: list[bytes], container: bytes, item: bytes) -> Iterator[bytes]:
+        """The content of the `container` element in blocks that end after a complete `item` element (or at
+        the end of the container); the container's namespace prefix (b"x:" or b"") is appended to `prefix`.
+        Only one chunk and an incomplete item are held at a time."""
+        opening_tag = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)" + container + rb"\b[^>]*?(/?)>")
         buf = b""
+        closing_tag = item_end = plain_item_end = b""
         started = False
         for chunk in self._chunks(member):
             buf += chunk
             if not started:
                 if _DOCTYPE.search(buf):
                     _refuse_dtd()
-                opening = _SHEETDATA_OPEN.search(buf)
+                opening = opening_tag.search(buf)
                 if opening is None:
-                    # The tag may be split across chunks: keep a tail (the prolog is small).
-                    continue
+                    continue  # the prolog is small; the tag may be split across chunks
                 prefix.append(opening[1])
-                if opening[2]:  # <sheetData/>
+                if opening[2]:  # an empty container: <sheetData/>
                     return
                 buf = buf[opening.end():]
                 started = True
-                closing_tag = b"</" + prefix[0] + b"sheetData"
-            # Only the new bytes (and a tag's length before them) can hold the end of sheetData.
+                closing_tag = b"</" + opening[1] + container
+                item_end = b"</" + opening[1] + item + b">"
+                plain_item_end = b"</" + item + b">"
+            # Only the new bytes (and a tag's length before them) can hold the end of the container.
             closing = buf.find(closing_tag, max(0, len(buf) - len(chunk) - len(closing_tag)))
             if closing >= 0:
                 yield buf[:closing]
                 return
-            cut = _last_row_end(buf)
-            if cut:
+            cut = buf.rfind(item_end)
+            if cut >= 0:
+                cut += len(item_end)
+            elif prefix[0]:
+                cut = buf.rfind(plain_item_end)
+                if cut >= 0:
+                    cut += len(plain_item_end)
+            if cut >= 0:
                 yield buf[:cut]
                 buf = buf[cut:]
         if not started:
-            raise XlsxError("the sheet has no sheetData")
-        raise XlsxError("the sheet is cut short (no </sheetData>)")
+            raise XlsxError(f"{member} has no {container.decode()} element")
+        raise XlsxError(f"{member} is cut short (no end of {container.decode()})")
 
     def rows(self, name: str) -> Iterator[tuple[int, list]]:
         """(1-based row number, cells from column A) for each row that has a cell, in file order; missing cells
         in between are "" and trailing empty cells may be left out."""
         member = self._sheet_member(name)
         shared = self._shared
+        shared_data = shared.data
+        shared_offsets = shared.offsets
         style_kinds = self._style_kinds
         date1904 = self.date1904
         attr_cache: dict[bytes, tuple] = {}
@@ -522,19 +587,32 @@ class XlsxBook:
         findall = None
         cells: list = []
         in_row = False
-        column = -1
-        for block in self._row_blocks(member, prefix):
+        # column: the next cell's column when it has no reference; width: len(cells) (0 when none yet).
+        column = width = 0
+        empty_cells = False
+        for block in self._blocks(member, prefix, b"sheetData", b"row"):
             if findall is None:
                 findall = _token_regex(prefix[0]).findall
-            for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in findall(block):
-                if row_tag or stray:
+                fast_findall = _fast_token_regex(prefix[0]).findall
+            tokens = fast_findall(block)
+            if any(map(_STRAY, tokens)):
+                tokens = findall(block)
+            for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
+                if letters:  # a cell with its reference first: by far the most common token
+                    if not in_row:
+                        _malformed(row_number)
+                    try:
+                        column = column_cache[letters]
+                    except KeyError:
+                        column = column_cache[letters] = _column_index(letters)
+                elif row_tag or stray:
                     if stray:
                         _malformed(row_number)
                     if row_tag[0] == 47:  # "/": the end of the row
                         if not in_row or row_attrs.strip() or row_closed:
                             _malformed(row_number)
                         in_row = False
-                        if column >= 0:
+                        if width or empty_cells:
                             yield row_number, cells
                         continue
                     if in_row:
@@ -542,51 +620,54 @@ class XlsxBook:
                     numbered = _ROW_R.search(row_attrs) if row_attrs else None
                     row_number = int(numbered[1]) if numbered else row_number + 1
                     cells = []
-                    column = -1
+                    width = column = 0
+                    empty_cells = False
                     in_row = not row_closed
                     continue
-                if not in_row:
-                    _malformed(row_number)
+                else:  # a cell without r first: r elsewhere, or none (then the next column)
+                    if not in_row:
+                        _malformed(row_number)
+                    letters_in_attrs = _parse_cell_attrs(attrs, style_kinds)[1]
+                    column = _column_index(letters_in_attrs) if letters_in_attrs else column
                 try:
-                    code, letters_in_attrs = attr_cache[attrs]
+                    code = attr_cache[attrs]
                 except KeyError:
-                    code, letters_in_attrs = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)
+                    code = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)[0]
                     if len(attr_cache) > 4096:  # r among the other attributes: don't keep one entry per cell
                         attr_cache.clear()
-                if letters:
-                    try:
-                        column = column_cache[letters]
-                    except KeyError:
-                        column = column_cache[letters] = _column_index(letters)
-                elif letters_in_attrs:
-                    column = _column_index(letters_in_attrs)
-                else:
-                    column += 1
                 try:
-                    if code is CODE_INLINE and is_text:
+                    if code is CODE_SHARED and v_text:
+                        index = int(v_text)
+                        if index < 0:
+                            raise IndexError(index)
+                        value = shared_data[shared_offsets[index]:shared_offsets[index + 1]].decode()
+                    elif code is CODE_NUMBER and v_text:
+                        value = float(v_text)
+                    elif code is CODE_INLINE and is_text:
                         if b"&" in is_text or b"_x" in is_text:
                             value = text_cache.get(is_text)
                             if value is None:
                                 value = _text(is_text, text_cache)
                         else:
                             value = is_text.decode()
-                    elif code is CODE_NUMBER and v_text:
-                        value = float(v_text)
-                    elif code is CODE_SHARED and v_text:
-                        value = shared[int(v_text)]
                     elif v_text or is_text or content:
                         value = _other_value(code, v_text, is_text, content, shared, date1904, text_cache)
                     else:
+                        empty_cells = True  # a row of empty cells is still a row
+                        column += 1
                         continue
                 except (ValueError, IndexError, OverflowError):
                     raise XlsxError(f"an unreadable cell in row {row_number}") from None
-                if column == len(cells):
+                if column == width:
                     cells.append(value)
-                elif column > len(cells):
-                    cells.extend([""] * (column - len(cells)))
+                    width += 1
+                elif column > width:
+                    cells.extend([""] * (column - width))
                     cells.append(value)
+                    width = column + 1
                 else:
                     cells[column] = value  # a repeated or out-of-order reference: the last one wins
+                column += 1
             if in_row:
                 _malformed(row_number)
 
@@ -604,20 +685,6 @@ class XlsxBook:
 
 def _malformed(row_number: int) -> None:
     raise XlsxError(f"malformed sheet XML after row {row_number}")
-
-
-def _last_row_end(buf: bytes) -> int:
-    """The offset just after the last complete </row> (any prefix) in buf, or 0."""
-    end = len(buf)
-    while True:
-        found = buf.rfind(b"row", 0, end)
-        if found <= 0:
-            return 0
-        close = re.match(rb"\s*>", buf[found + 3:found + 40])
-        start = buf.rfind(b"<", max(0, found - 64), found)
-        if close is not None and start >= 0 and re.fullmatch(rb"</" + _P, buf[start:found]):
-            return found + 3 + close.end()
-        end = found
 
 
 def _parse_cell_attrs(attrs: bytes, style_kinds: list[int]) -> tuple:
@@ -671,7 +738,8 @@ class _CellContent:
     """The texts of a cell's content that does not have one of the usual shapes, read with expat (so the
     content is checked to be well formed): the <v> text, and the <t> texts of <is> outside phonetic runs."""
 
-    def __init__(self, content: bytes) -> None:
+    def __init__(self, content: bytes, root: bytes = b"c") -> None:
+        self._in_si = root == b"si"
         self.value: list[str] = []
         self.texts: list[str] = []
         self._stack: list[str] = []
@@ -683,7 +751,7 @@ class _CellContent:
         parser.CharacterDataHandler = self._text
         try:
             # Prefixed names are read as plain names, so the fragment needs no namespace declarations.
-            parser.Parse(b"<c>" + content + b"</c>", True)
+            parser.Parse(b"<" + root + b">" + content + b"</" + root + b">", True)
         except expat.ExpatError as exc:
             raise XlsxError(f"malformed cell XML: {exc}") from None
 
@@ -701,7 +769,7 @@ class _CellContent:
         stack = self._stack
         if len(stack) == 2 and stack[1] == "v":
             self.value.append(data)
-        elif stack[-1] == "t" and "is" in stack and not self._phonetic:
+        elif stack[-1] == "t" and not self._phonetic and (self._in_si or "is" in stack):
             self.texts.append(data)
 
 

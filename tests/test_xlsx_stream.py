@@ -150,6 +150,18 @@ def test_shared_strings_with_rich_text_phonetic_runs_and_escapes_read_like_calam
     assert got[0][1][4] == "  kept  "
 
 
+def test_many_plain_shared_strings_as_excel_writes_them_read_like_calamine(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_stream, "CHUNK_BYTES", 1000)  # many blocks: some plain only, some not
+    strings = [f"<si><t>团员{i}</t></si>" if i % 50 else f'<si><t xml:space="preserve"> 第{i}个 </t></si>'
+               for i in range(600)]
+    strings[300] = "<si><t>a &amp; b</t></si>"
+    strings[301] = "<si/>"
+    rows = "".join(f'<row r="{r + 1}"><c r="A{r + 1}" t="s"><v>{r}</v></c><c r="C{r + 1}" t="s"><v>{599 - r}</v></c>'
+                   "</row>" for r in range(600))
+    got = assert_parity(build(tmp_path / "plain.xlsx", [("Sheet1", rows)], shared="".join(strings)))
+    assert got[50] == (51, [" 第50个 ", "", "团员549"]) and got[300][1][0] == "a & b"
+
+
 def test_inline_strings_rich_text_preserved_space_and_entities_read_like_calamine(tmp_path):
     row = (
         '<row r="2"><c r="A2" t="inlineStr"><is><t>&#22995;&#21517;</t></is></c>'
