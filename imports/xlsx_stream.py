@@ -572,7 +572,7 @@ class XlsxBook:
 
     def rows(self, name: str) -> Iterator[tuple[int, list]]:
         """(1-based row number, cells from column A) for each row that has a cell, in file order; missing cells
-        in between are "" and trailing empty cells may be left out."""
+        in between are "" (the list ends at the row's last <c>, even an empty one)."""
         member = self._sheet_member(name)
         shared = self._shared
         shared_data = shared.data
@@ -589,85 +589,135 @@ class XlsxBook:
         in_row = False
         # column: the next cell's column when it has no reference; width: len(cells) (0 when none yet).
         column = width = 0
-        empty_cells = False
+        shapes: list[tuple] = []  # (match, converters, columns or None when dense from A), most recent first
+
+        def shared_string(raw: bytes) -> str:
+            index = int(raw)
+            if index < 0:
+                raise IndexError(index)
+            return shared_data[shared_offsets[index]:shared_offsets[index + 1]].decode()
+
+        def inline_string(raw: bytes) -> str:
+            if b"&" in raw or b"_x" in raw:
+                value = text_cache.get(raw)
+                return _text(raw, text_cache) if value is None else value
+            return raw.decode()
+
+        def other_value(code: tuple, raw: bytes):
+            return _other_value(code, raw, b"", b"", shared, date1904, text_cache) if raw else ""
+
+        converters = {CODE_NUMBER: float, CODE_SHARED: shared_string}
         for block in self._blocks(member, prefix, b"sheetData", b"row"):
             if findall is None:
                 findall = _token_regex(prefix[0]).findall
                 fast_findall = _fast_token_regex(prefix[0]).findall
-            tokens = fast_findall(block)
-            if any(map(_STRAY, tokens)):
-                tokens = findall(block)
-            for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
-                if letters:  # a cell with its reference first: by far the most common token
-                    if not in_row:
-                        _malformed(row_number)
-                    try:
-                        column = column_cache[letters]
-                    except KeyError:
-                        column = column_cache[letters] = _column_index(letters)
-                elif row_tag or stray:
-                    if stray:
-                        _malformed(row_number)
-                    if row_tag[0] == 47:  # "/": the end of the row
-                        if not in_row or row_attrs.strip() or row_closed:
-                            _malformed(row_number)
-                        in_row = False
-                        if width or empty_cells:
-                            yield row_number, cells
-                        continue
+                row_end = b"</" + prefix[0] + b"row>"
+            position = 0
+            size = len(block)
+            while position < size:
+                # Rows shaped like a recent row (same cells, attributes and kinds of content) are read by one
+                # match with a group per cell, far cheaper than a token per cell.
+                found = None
+                for shape in shapes:
+                    found = shape[0](block, position)
+                    if found is not None:
+                        break
+                if found is not None:
                     if in_row:
                         _malformed(row_number)
-                    numbered = _ROW_R.search(row_attrs) if row_attrs else None
-                    row_number = int(numbered[1]) if numbered else row_number + 1
-                    cells = []
-                    width = column = 0
-                    empty_cells = False
-                    in_row = not row_closed
-                    continue
-                else:  # a cell without r first: r elsewhere, or none (then the next column)
-                    if not in_row:
-                        _malformed(row_number)
-                    letters_in_attrs = _parse_cell_attrs(attrs, style_kinds)[1]
-                    column = _column_index(letters_in_attrs) if letters_in_attrs else column
-                try:
-                    code = attr_cache[attrs]
-                except KeyError:
-                    code = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)[0]
-                    if len(attr_cache) > 4096:  # r among the other attributes: don't keep one entry per cell
-                        attr_cache.clear()
-                try:
-                    if code is CODE_SHARED and v_text:
-                        index = int(v_text)
-                        if index < 0:
-                            raise IndexError(index)
-                        value = shared_data[shared_offsets[index]:shared_offsets[index + 1]].decode()
-                    elif code is CODE_NUMBER and v_text:
-                        value = float(v_text)
-                    elif code is CODE_INLINE and is_text:
-                        if b"&" in is_text or b"_x" in is_text:
-                            value = text_cache.get(is_text)
-                            if value is None:
-                                value = _text(is_text, text_cache)
+                    position = found.end()
+                    values = found.groups(b"")
+                    row_number = int(values[0])
+                    try:
+                        if shape[2] is None:
+                            cells = [convert(raw) for convert, raw in zip(shape[1], values[1:], strict=True)]
                         else:
-                            value = is_text.decode()
-                    elif v_text or is_text or content:
-                        value = _other_value(code, v_text, is_text, content, shared, date1904, text_cache)
-                    else:
-                        empty_cells = True  # a row of empty cells is still a row
-                        column += 1
+                            cells = [""] * (shape[2][-1] + 1)
+                            for index, convert, raw in zip(shape[2], shape[1], values[1:], strict=True):
+                                cells[index] = convert(raw)
+                    except (ValueError, IndexError, OverflowError):
+                        raise XlsxError(f"an unreadable cell in row {row_number}") from None
+                    yield row_number, cells
+                    continue
+                end = block.find(row_end, position)
+                end = size if end < 0 else end + len(row_end)
+                tokens = fast_findall(block, position, end)
+                if any(map(_STRAY, tokens)):
+                    tokens = findall(block, position, end)
+                position = end
+                shape = _row_shape(tokens, prefix[0], attr_cache, style_kinds, converters, inline_string,
+                                   other_value)
+                if shape is not None:
+                    shapes.insert(0, shape)
+                    del shapes[SHAPES:]
+                for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
+                    if letters:  # a cell with its reference first: by far the most common token
+                        if not in_row:
+                            _malformed(row_number)
+                        try:
+                            column = column_cache[letters]
+                        except KeyError:
+                            column = column_cache[letters] = _column_index(letters)
+                    elif row_tag or stray:
+                        if stray:
+                            _malformed(row_number)
+                        if row_tag[0] == 47:  # "/": the end of the row
+                            if not in_row or row_attrs.strip() or row_closed:
+                                _malformed(row_number)
+                            in_row = False
+                            if width:
+                                yield row_number, cells
+                            continue
+                        if in_row:
+                            _malformed(row_number)
+                        numbered = _ROW_R.search(row_attrs) if row_attrs else None
+                        row_number = int(numbered[1]) if numbered else row_number + 1
+                        cells = []
+                        width = column = 0
+                        in_row = not row_closed
                         continue
-                except (ValueError, IndexError, OverflowError):
-                    raise XlsxError(f"an unreadable cell in row {row_number}") from None
-                if column == width:
-                    cells.append(value)
-                    width += 1
-                elif column > width:
-                    cells.extend([""] * (column - width))
-                    cells.append(value)
-                    width = column + 1
-                else:
-                    cells[column] = value  # a repeated or out-of-order reference: the last one wins
-                column += 1
+                    else:  # a cell without r first: r elsewhere, or none (then the next column)
+                        if not in_row:
+                            _malformed(row_number)
+                        letters_in_attrs = _parse_cell_attrs(attrs, style_kinds)[1]
+                        column = _column_index(letters_in_attrs) if letters_in_attrs else column
+                    try:
+                        code = attr_cache[attrs]
+                    except KeyError:
+                        code = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)[0]
+                        if len(attr_cache) > 4096:  # r among the other attributes: don't keep one entry per cell
+                            attr_cache.clear()
+                    try:
+                        if code is CODE_SHARED and v_text:
+                            index = int(v_text)
+                            if index < 0:
+                                raise IndexError(index)
+                            value = shared_data[shared_offsets[index]:shared_offsets[index + 1]].decode()
+                        elif code is CODE_NUMBER and v_text:
+                            value = float(v_text)
+                        elif code is CODE_INLINE and is_text:
+                            if b"&" in is_text or b"_x" in is_text:
+                                value = text_cache.get(is_text)
+                                if value is None:
+                                    value = _text(is_text, text_cache)
+                            else:
+                                value = is_text.decode()
+                        elif v_text or is_text or content:
+                            value = _other_value(code, v_text, is_text, content, shared, date1904, text_cache)
+                        else:
+                            value = ""  # an empty cell: kept, so a row ends at its last <c> either way
+                    except (ValueError, IndexError, OverflowError):
+                        raise XlsxError(f"an unreadable cell in row {row_number}") from None
+                    if column == width:
+                        cells.append(value)
+                        width += 1
+                    elif column > width:
+                        cells.extend([""] * (column - width))
+                        cells.append(value)
+                        width = column + 1
+                    else:
+                        cells[column] = value  # a repeated or out-of-order reference: the last one wins
+                    column += 1
             if in_row:
                 _malformed(row_number)
 
@@ -681,6 +731,58 @@ class XlsxBook:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+SHAPES = 8
+
+
+def _row_shape(tokens: list, prefix: bytes, attr_cache: dict, style_kinds: list[int], converters: dict,
+               inline_string, other_value) -> tuple | None:
+    """(match, converters, columns) for rows like the one `tokens` hold, or None when the row has anything
+    unusual (no r, whitespace or other content, repeated columns); columns is None when the cells are
+    A, B, C... without a gap."""
+    p = re.escape(prefix)
+    parts = [rb"<" + p + rb'row r="([0-9]+)"(?:\s[^>/]*)?>']
+    convert_list = []
+    columns = []
+    for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
+        if row_tag:
+            if row_closed or (row_tag[0] != 47 and not row_attrs.lstrip().startswith(b'r="')):
+                return None
+            continue
+        if not letters or content or stray:
+            return None
+        code = attr_cache.get(attrs)
+        if code is None:
+            return None
+        head = rb"<" + p + rb'c r="' + letters + rb'[0-9]+"' + re.escape(attrs)
+        if v_text:
+            # [^<]+: an empty <v></v> or <t></t> is an empty cell, which the token path reads.
+            parts.append(head + rb"><" + p + rb"v>([^<]+)</" + p + rb"v></" + p + rb"c>")
+            convert = converters.get(code) or functools.partial(other_value, code)
+        elif is_text and code is CODE_INLINE:
+            parts.append(head + rb"><" + p + rb"is><" + p + rb"t>([^<]+)</" + p + rb"t></" + p + rb"is></" + p
+                         + rb"c>")
+            convert = inline_string
+        elif not v_text and not is_text:
+            parts.append(head + rb"(?:/>|>()</" + p + rb"c>)")
+            convert = _blank
+        else:
+            return None
+        column = _column_index(letters)
+        if columns and column <= columns[-1]:
+            return None
+        columns.append(column)
+        convert_list.append(convert)
+    if not columns:
+        return None
+    parts.append(rb"</" + p + rb"row>")
+    dense = columns == list(range(len(columns)))
+    return re.compile(b"".join(parts)).match, convert_list, None if dense else columns
+
+
+def _blank(_raw: bytes) -> str:
+    return ""
 
 
 def _malformed(row_number: int) -> None:

@@ -287,6 +287,23 @@ def test_rows_split_across_any_chunk_border_read_the_same(tmp_path, monkeypatch)
     assert_parity(path)
 
 
+def test_rows_read_by_a_shape_of_an_earlier_row_match_rows_read_cell_by_cell(tmp_path, monkeypatch):
+    styles = '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="31"/></cellXfs>'
+    variants = [
+        '<c r="A{r}" t="s"><v>{s}</v></c><c r="C{r}" s="1"><v>4500{d}</v></c><c r="E{r}" t="inlineStr"><is><t>x{r}</t>'
+        "</is></c>",
+        '<c r="A{r}" t="s"><v>{s}</v></c><c r="C{r}" t="inlineStr"><is><t>2019-0{d}</t></is></c><c r="E{r}"/>',
+        '<c r="A{r}" t="s"><v>{s}</v></c><c r="B{r}"><v></v></c><c r="C{r}" t="inlineStr"><is><t></t></is></c>',
+        '<c r="A{r}" t="s"><v>{s}</v></c><c r="B{r}" t="b"><v>1</v></c><c r="C{r}" t="e"><v>#N/A</v></c>',
+    ]
+    rows = "".join(f'<row r="{r}">' + variants[(r * 7) % 5 % 4].format(r=r, s=r % 7, d=r % 9) + "</row>"
+                   for r in range(1, 200))
+    path = build(tmp_path / "shapes.xlsx", [("Sheet1", rows)], shared=SHARED, styles=styles)
+    shaped = assert_parity(path)
+    monkeypatch.setattr(xlsx_stream, "SHAPES", 0)
+    assert stream_rows(path, "Sheet1") == shaped
+
+
 def test_dimension_gives_the_last_row_of_the_ref_or_none(tmp_path):
     with_dim = (f'<worksheet xmlns="{MAIN}"><dimension ref="A1:M100001"/><sheetData>'
                 '<row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>')
