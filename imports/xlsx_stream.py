@@ -2,14 +2,17 @@
 
 python-calamine parses a whole sheet into memory (about 120 MB for 100,000 rows x 10 columns). This module
 reads the sheet's zip member in chunks, cuts the decompressed bytes after the last complete row and scans the
-rows with regular expressions over bytes, so only one chunk and the current row are held. Shared strings,
-which cells refer to by index, are kept as one UTF-8 bytearray plus an array of offsets.
+rows with regular expressions over bytes, so only one chunk and the current row are held. A row shaped like
+a recent one (same cells, attributes and kinds of content) is read by one match with a group per cell;
+other rows token by token (a token per cell). Shared strings, which cells refer to by index, are kept as one
+UTF-8 bytearray plus an array of offsets.
 
 Cell values match what python-calamine 0.9 returns for the same cell (numbers as float, dates by the cell's
 number format as date/datetime/time/timedelta, booleans, strings with XML entities and Excel's _xHHHH_
 escapes decoded, error cells as ""). The scanner is not a validating XML parser: it checks the structure it
-relies on (every row is closed, nothing but rows inside sheetData, known entities only, valid UTF-8,
-parseable numbers) and raises XlsxError for anything else it cannot read. No DTD is accepted anywhere and no
+relies on (nothing but rows and whitespace inside sheetData, nothing but cells in a row, every row closed,
+unusual cell content well formed (read by expat), known entities only, valid UTF-8, parseable numbers) and
+raises XlsxError for anything else it cannot read. No DTD is accepted anywhere and no
 entity other than the five predefined ones and character references is expanded.
 """
 
@@ -33,8 +36,6 @@ DEFAULT_MAX_BYTES = 600 * 1024 * 1024
 # few values, so decoded values are remembered (bounded: the cache is dropped when it fills).
 TEXT_CACHE_SIZE = 4096
 
-MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-           "http://purl.oclc.org/ooxml/spreadsheetml/main")
 REL_OFFICE_DOCUMENT = "/officeDocument"
 REL_SHARED_STRINGS = "/sharedStrings"
 REL_STYLES = "/styles"
@@ -65,7 +66,7 @@ _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (the .NET OpenXM
 @functools.lru_cache(maxsize=8)
 def _fast_token_regex(prefix: bytes) -> re.Pattern:
     """The same groups as _token_regex, for the cells data files are made of (r first, then <v> or
-    <is><t>, or empty); about twice as fast. A block with anything else has a stray token and is scanned
+    <is><t>, or empty); about 20% faster. A block with anything else has a stray token and is scanned
     again with _token_regex."""
     p = _prefix_pattern(prefix)
     return re.compile(
@@ -88,7 +89,7 @@ def _prefix_pattern(prefix: bytes) -> bytes:
 def _token_regex(prefix: bytes) -> re.Pattern:
     """One token per row start, row end, cell, or stray character, for findall over a block of whole rows.
 
-    Built for the sheet's namespace prefix (b"" or b"x:"), which keeps the pattern free of backtracking.
+    Built for the sheet's namespace prefix (b"" or b"x:"), so no generic prefix pattern is tried at every tag.
     The usual cell shapes are matched whole (<v>value</v> after an optional <f>, <is><t>text</t></is>), so
     their value comes out of the regex; any other content is captured and read by expat. r is captured when
     it is the first attribute (every writer seen puts it first); the other attributes then repeat from cell
@@ -293,12 +294,11 @@ class _SharedStrings:
 
 
 class _Element:
-    __slots__ = ("name", "attrs", "text")
+    __slots__ = ("name", "attrs")
 
     def __init__(self, name: str, attrs: dict[str, str]) -> None:
         self.name = name
         self.attrs = attrs
-        self.text = ""
 
 
 def _local(name: str) -> str:
@@ -323,6 +323,7 @@ class XlsxBook:
     """An .xlsx workbook opened from its path; read each sheet's rows with rows(name)."""
 
     def __init__(self, path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        """max_bytes caps the decompressed bytes of every part read through this book, all reads counted."""
         self.max_bytes = max_bytes
         self._read_bytes = 0
         self._zip = None
@@ -356,9 +357,9 @@ class XlsxBook:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, KeyError) as exc:
             raise XlsxError(f"damaged zip member {member}: {exc}") from None
 
-    def _parse_part(self, member: str, start=None, end=None, text: bool = False) -> None:
+    def _parse_part(self, member: str, start=None, end=None) -> None:
         """Run a small (or streamed) XML part through expat, DTDs refused; start(local, attrs, stack) and
-        end(local, element, stack) are called with local names; element text is kept when text=True."""
+        end(local, element, stack) are called with local names."""
         parser = _new_expat()
         stack: list[_Element] = []
 
@@ -373,15 +374,8 @@ class XlsxBook:
             if end is not None:
                 end(element.name, element, stack)
 
-        def on_text(data):
-            if stack:
-                stack[-1].text += data
-
         parser.StartElementHandler = on_start
         parser.EndElementHandler = on_end
-        if text:
-            parser.CharacterDataHandler = on_text
-            parser.buffer_text = True
         try:
             for chunk in self._chunks(member):
                 parser.Parse(chunk, False)
