@@ -331,3 +331,14 @@ def test_only_one_secretary_per_org_inside_the_file(tree):
     job, result = run_import(tree.wc, xlsx(rows, headers=CADRE_HEADERS))
     assert result.imported == 1
     assert "row 2 already names one" in _reasons(result)[3]
+
+
+def test_first_seen_names_the_first_row_of_each_key_and_keeps_kinds_apart():
+    from imports.validation import FirstSeen
+
+    seen = FirstSeen()
+    assert seen.first(FirstSeen.ID_NUMBER, "110105194912310021", 3) == 3
+    assert seen.first(FirstSeen.DEVELOPMENT_NUMBER, "110105194912310021", 4) == 4  # another kind of key
+    assert seen.first(FirstSeen.ID_NUMBER, "110105194912310021", 9) == 3
+    assert seen.first(FirstSeen.ID_NUMBER, "11010519491231002X", 10) == 10
+    assert seen.first(FirstSeen.DEVELOPMENT_NUMBER, "110105194912310021", 11) == 4
