@@ -584,6 +584,8 @@ class XlsxBook:
         # column: the next cell's column when it has no reference; width: len(cells) (0 when none yet).
         column = width = 0
         shapes: list[tuple] = []  # (match, converters, columns or None when dense from A), most recent first
+        shaping = True
+        made = hits = 0
 
         def shared_string(raw: bytes) -> str:
             index = int(raw)
@@ -631,19 +633,28 @@ class XlsxBook:
                                 cells[index] = convert(raw)
                     except (ValueError, IndexError, OverflowError):
                         raise XlsxError(f"an unreadable cell in row {row_number}") from None
+                    hits += 1
                     yield row_number, cells
                     continue
-                end = block.find(row_end, position)
+                # One row at a time while shapes are made, else the rest of the block at once.
+                end = block.find(row_end, position) if shaping else -1
                 end = size if end < 0 else end + len(row_end)
                 tokens = fast_findall(block, position, end)
                 if any(map(_STRAY, tokens)):
                     tokens = findall(block, position, end)
                 position = end
-                shape = _row_shape(tokens, prefix[0], attr_cache, style_kinds, converters, inline_string,
-                                   other_value)
-                if shape is not None:
-                    shapes.insert(0, shape)
-                    del shapes[SHAPES:]
+                if shaping:
+                    shape = _row_shape(tokens, prefix[0], attr_cache, style_kinds, converters, inline_string,
+                                       other_value)
+                    if shape is not None:
+                        shapes.insert(0, shape)
+                        del shapes[SHAPES:]
+                        made += 1
+                        # Rows of ever new shapes would build a regex per row and try the others in vain:
+                        # then read the rest token by token.
+                        shaping = made < 64 or hits > 8 * made
+                        if not shaping:
+                            shapes.clear()
                 for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
                     if letters:  # a cell with its reference first: by far the most common token
                         if not in_row:

@@ -304,6 +304,13 @@ def test_rows_read_by_a_shape_of_an_earlier_row_match_rows_read_cell_by_cell(tmp
     assert stream_rows(path, "Sheet1") == shaped
 
 
+def test_rows_of_ever_changing_shapes_are_read_token_by_token_and_still_match(tmp_path):
+    rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{chr(65 + c)}{r}"><v>{r}.{c}</v></c>' for c in range(r % 20 + 1))
+                   + "</row>" for r in range(1, 2001))
+    got = assert_parity(build(tmp_path / "varied.xlsx", [("Sheet1", rows)]))
+    assert len(got) == 2000 and got[-1] == (2000, [2000.0])
+
+
 def test_dimension_gives_the_last_row_of_the_ref_or_none(tmp_path):
     with_dim = (f'<worksheet xmlns="{MAIN}"><dimension ref="A1:M100001"/><sheetData>'
                 '<row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>')
