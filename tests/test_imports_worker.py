@@ -30,7 +30,9 @@ def _database_url() -> str:
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_a_large_import(tree, settings, tmp_path):
+@pytest.mark.parametrize(("pool", "parallel_rows"), [("solo", "1000000"), ("prefork", "0")],
+                         ids=["solo pool, one process", "prefork pool, the job forks its reader"])
+def test_a_real_worker_runs_a_large_import(tree, settings, tmp_path, pool, parallel_rows):
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs REDIS_URL (a real broker)")
     if connection.vendor != "postgresql":
@@ -40,9 +42,13 @@ def test_a_real_worker_runs_a_large_import(tree, settings, tmp_path):
     settings.ZHTJ_IMPORT_BACKGROUND_ROWS = 2
     settings.ZHTJ_IMPORT_QUEUE = queue
     env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": os.environ["REDIS_URL"],
-           "MEDIA_ROOT": str(settings.MEDIA_ROOT), "DJANGO_SETTINGS_MODULE": "zhtj.settings"}
+           "MEDIA_ROOT": str(settings.MEDIA_ROOT), "DJANGO_SETTINGS_MODULE": "zhtj.settings",
+           "ZHTJ_IMPORT_PARALLEL_ROWS": parallel_rows}
+    # prefork: the pool's children are daemonic (multiprocessing may not start children there); the job's os.fork
+    # of its reading process must work all the same.
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "zhtj", "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING",
+        [sys.executable, "-m", "celery", "-A", "zhtj", "worker", f"--pool={pool}", "--concurrency=1", "-Q", queue,
+         "--loglevel=WARNING",
          "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
