@@ -342,3 +342,15 @@ def test_first_seen_names_the_first_row_of_each_key_and_keeps_kinds_apart():
     assert seen.first(FirstSeen.ID_NUMBER, "110105194912310021", 9) == 3
     assert seen.first(FirstSeen.ID_NUMBER, "11010519491231002X", 10) == 10
     assert seen.first(FirstSeen.DEVELOPMENT_NUMBER, "110105194912310021", 11) == 4
+
+
+def test_a_row_survives_the_pickle_between_the_reading_and_the_writing_process():
+    import datetime as dt
+    import pickle
+
+    from imports.validation import Row
+
+    row = Row(number=7, cells=["张三", 1.0, dt.date(2015, 5, 1)],
+              values={"name": "张三", "joined_on": dt.date(2015, 5, 1)}, errors={"phone": "bad"}, person_id=42)
+    copy = pickle.loads(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == row and copy.reason() == row.reason() and not copy.ok
