@@ -265,11 +265,8 @@ def _clean_batches(data: SheetData, kind: str, checker: RowChecker, *, today, sp
         if not chunk:
             return
         read += len(chunk)
-        batch = []
-        for number, cells in chunk:
-            row = clean_row(number, cells, positions, kind, today=today, pick=pick)
-            checker.check_in_file(row)
-            batch.append(row)
+        batch = [clean_row(number, cells, positions, kind, today=today, pick=pick) for number, cells in chunk]
+        checker.check_in_file(batch)
         clock.lap("validate")
         yield batch, read
 

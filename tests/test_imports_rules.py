@@ -333,15 +333,16 @@ def test_only_one_secretary_per_org_inside_the_file(tree):
     assert "row 2 already names one" in _reasons(result)[3]
 
 
-def test_first_seen_names_the_first_row_of_each_key_and_keeps_kinds_apart():
+def test_first_seen_names_the_first_row_of_each_key_across_batches_and_keeps_kinds_apart():
     from imports.validation import FirstSeen
 
     seen = FirstSeen()
-    assert seen.first(FirstSeen.ID_NUMBER, "110105194912310021", 3) == 3
-    assert seen.first(FirstSeen.DEVELOPMENT_NUMBER, "110105194912310021", 4) == 4  # another kind of key
-    assert seen.first(FirstSeen.ID_NUMBER, "110105194912310021", 9) == 3
-    assert seen.first(FirstSeen.ID_NUMBER, "11010519491231002X", 10) == 10
-    assert seen.first(FirstSeen.DEVELOPMENT_NUMBER, "110105194912310021", 11) == 4
+    a, b = "110105194912310021", "11010519491231002X"
+    assert seen.first_rows(FirstSeen.ID_NUMBER, [(a, 3), (a, 5)]) == {a: 3}  # within a batch
+    assert seen.first_rows(FirstSeen.DEVELOPMENT_NUMBER, [(a, 4)]) == {a: 4}  # another kind of key
+    assert seen.first_rows(FirstSeen.ID_NUMBER, [(b, 8), (a, 9)]) == {a: 3, b: 8}  # across batches
+    assert seen.first_rows(FirstSeen.ID_NUMBER, [(b, 10)]) == {b: 8}
+    assert seen.first_rows(FirstSeen.ID_NUMBER, []) == {}
 
 
 def test_a_row_survives_the_pickle_between_the_reading_and_the_writing_process():
