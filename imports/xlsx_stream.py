@@ -16,14 +16,17 @@ raises XlsxError for anything else it cannot read. No DTD is accepted anywhere a
 entity other than the five predefined ones and character references is expanded.
 """
 
+import collections
 import contextlib
 import datetime as dt
 import functools
 import itertools
 import math
 import operator
+import os
 import posixpath
 import re
+import tempfile
 import zipfile
 import zlib
 from array import array
@@ -271,17 +274,81 @@ def format_kind(code: str) -> int:
     return KIND_NUMBER
 
 
+class _SpilledText:
+    """UTF-8 bytes kept in an (unlinked) temporary file and sliced like a bytearray, through a small LRU cache of
+    64 KB blocks: cells refer to nearby strings (a table is numbered in order of first use) and to a few common
+    ones again and again, so nearly every slice is a cache hit. Reads use os.pread, which moves no file
+    position: a forked process may read the same file."""
+
+    BLOCK_BITS = 16
+    CACHED_BLOCKS = 32  # 2 MB
+
+    def __init__(self, file) -> None:
+        self._file = file  # kept open: it is the data
+        self._fd = file.fileno()
+        self._blocks: collections.OrderedDict[int, bytes] = collections.OrderedDict()
+
+    def __getitem__(self, key: slice) -> bytes:
+        start, stop = key.start, key.stop
+        if stop <= start:
+            return b""
+        bits = self.BLOCK_BITS
+        block = start >> bits
+        if (stop - 1) >> bits != block:  # spans two blocks: rare, read it directly
+            return os.pread(self._fd, stop - start, start)
+        blocks = self._blocks
+        data = blocks.get(block)
+        if data is None:
+            data = blocks[block] = os.pread(self._fd, 1 << bits, block << bits)
+            if len(blocks) > self.CACHED_BLOCKS:
+                blocks.popitem(last=False)
+        else:
+            blocks.move_to_end(block)
+        offset = block << bits
+        return data[start - offset:stop - offset]
+
+
 class _SharedStrings:
-    """The shared string table, compact: all strings as one UTF-8 bytearray, and offsets where string i is
-    data[offsets[i]:offsets[i + 1]] (decoded on access)."""
+    """The shared string table, compact: all strings as UTF-8 bytes, and offsets where string i is
+    data[offsets[i]:offsets[i + 1]] (decoded on access). Up to SPILL_BYTES of text stay in memory (a
+    bytearray); a larger table goes to a temporary file (_SpilledText), so memory does not grow with it:
+    only the offsets stay, 8 bytes a string."""
+
+    SPILL_BYTES = 2 * 1024 * 1024
 
     def __init__(self) -> None:
-        self.data = bytearray()
+        self.data: bytearray | _SpilledText = bytearray()
         self.offsets = array("Q", [0])
+        self._file = None
 
-    def append_raw(self, raw: bytes) -> None:
+    def add(self, raw: bytes) -> None:
         self.data += raw
-        self.offsets.append(len(self.data))
+        self.offsets.append(self.offsets[-1] + len(raw))
+        if len(self.data) >= self.SPILL_BYTES:
+            self._spill()
+
+    def add_many(self, raws: list[bytes]) -> None:
+        self.offsets.extend(itertools.islice(itertools.accumulate(map(len, raws), initial=self.offsets[-1]), 1, None))
+        self.data += b"".join(raws)
+        if len(self.data) >= self.SPILL_BYTES:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - the table's storage until close()
+        self._file.write(self.data)
+        self.data = bytearray()
+
+    def finish(self) -> None:
+        """Loading is over: a spilled table is read from its file from now on."""
+        if self._file is not None:
+            self._spill()
+            self._file.flush()
+            self.data = _SpilledText(self._file)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -327,6 +394,7 @@ class XlsxBook:
         self.max_bytes = max_bytes
         self._read_bytes = 0
         self._zip = None
+        self._shared = _SharedStrings()
         try:
             self._zip = zipfile.ZipFile(path)
             self._names = set(self._zip.namelist())
@@ -433,8 +501,6 @@ class XlsxBook:
         """<si> texts: plain <t> (kept as the file's UTF-8 bytes when nothing needs decoding), or rich-text
         runs concatenated with phonetic runs (<rPh>) left out."""
         table = _SharedStrings()
-        data = table.data
-        offsets = table.offsets
         prefix: list[bytes] = []
         findall = None
         for block in self._blocks(member, prefix, b"sst", b"si"):
@@ -447,24 +513,22 @@ class XlsxBook:
             if (b"&" not in block and b"_x" not in block and not any(map(_SI_RICH, tokens))
                     and not any(map(_SI_STRAY, tokens))):
                 # Plain strings only (the usual case): their bytes go in as they are, without a Python loop.
-                raws = list(map(bytes.__add__, map(_SI_PLAIN, tokens), map(_SI_SPACED, tokens)))
-                offsets.extend(itertools.islice(itertools.accumulate(map(len, raws), initial=len(data)), 1, None))
-                data += b"".join(raws)
+                table.add_many(list(map(bytes.__add__, map(_SI_PLAIN, tokens), map(_SI_SPACED, tokens))))
                 continue
             for plain, spaced, rich, stray in tokens:
                 if stray:
-                    raise XlsxError(f"malformed shared strings XML after string {len(offsets) - 1}")
+                    raise XlsxError(f"malformed shared strings XML after string {len(table)}")
                 raw = plain or spaced
                 if raw:
                     if b"&" in raw or b"_x" in raw:
                         raw = _decode_text(raw).encode("utf-8", "surrogatepass")
-                    data += raw
                 elif rich:
                     text = "".join(_CellContent(rich, b"si").texts)
-                    data += (_unescape_x(text) if "_x" in text else text).encode("utf-8", "surrogatepass")
-                offsets.append(len(data))
+                    raw = (_unescape_x(text) if "_x" in text else text).encode("utf-8", "surrogatepass")
+                table.add(raw)
             if extension >= 0:
                 break
+        table.finish()
         return table
 
     def _load_styles(self, member: str) -> list[int]:
@@ -730,6 +794,7 @@ class XlsxBook:
         if self._zip is not None:
             self._zip.close()
             self._zip = None
+        self._shared.close()
 
     def __enter__(self) -> "XlsxBook":
         return self

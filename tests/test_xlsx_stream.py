@@ -15,6 +15,18 @@ from python_calamine import CalamineWorkbook
 from imports import xlsx_stream
 from imports.xlsx_stream import XlsxBook, XlsxError, format_kind
 
+
+@pytest.fixture(autouse=True, params=["in memory", "spilled to a file"])
+def shared_strings_storage(request, monkeypatch):
+    """Every test runs twice: shared strings kept in memory, and spilled to a temporary file (as a large table is),
+    in small blocks so that slices span blocks and the block cache evicts."""
+    if request.param == "spilled to a file":
+        monkeypatch.setattr(xlsx_stream._SharedStrings, "SPILL_BYTES", 0)
+        monkeypatch.setattr(xlsx_stream._SpilledText, "BLOCK_BITS", 4)
+        monkeypatch.setattr(xlsx_stream._SpilledText, "CACHED_BLOCKS", 2)
+    return request.param
+
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -331,10 +343,11 @@ def test_rows_stream_without_decompressing_the_whole_sheet(tmp_path, monkeypatch
         assert book._read_bytes < 20 * 4096
 
 
-def test_shared_strings_are_stored_as_one_utf8_buffer(tmp_path):
+def test_shared_strings_are_one_utf8_buffer_in_memory_or_a_file_when_large(tmp_path, shared_strings_storage):
     path = build(tmp_path / "sst.xlsx", [("Sheet1", '<row r="1"><c r="A1" t="s"><v>6</v></c></row>')], shared=SHARED)
     with XlsxBook(path) as book:
-        assert isinstance(book._shared.data, bytearray) and len(book._shared) == 7
+        kept = bytearray if shared_strings_storage == "in memory" else xlsx_stream._SpilledText
+        assert isinstance(book._shared.data, kept) and len(book._shared) == 7
         assert list(book.rows("Sheet1")) == [(1, ["张三"])]
 
 
@@ -441,3 +454,15 @@ def test_not_a_zip_raises_xlsx_error(tmp_path):
     path.write_bytes(b"name,id\n")
     with pytest.raises(XlsxError):
         XlsxBook(path)
+
+
+def test_spilled_text_slices_like_the_bytes_it_holds(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_stream._SpilledText, "BLOCK_BITS", 3)  # 8-byte blocks
+    monkeypatch.setattr(xlsx_stream._SpilledText, "CACHED_BLOCKS", 2)
+    data = "团员甲乙丙丁戊己庚辛".encode() + bytes(range(40))
+    with (tmp_path / "blob").open("w+b") as fh:
+        fh.write(data)
+        fh.flush()
+        text = xlsx_stream._SpilledText(fh)
+        for start, stop in [(0, 3), (0, 8), (5, 11), (8, 16), (30, 31), (3, 3), (0, len(data)), (2, 70), (69, 70)]:
+            assert text[start:stop] == data[start:stop], (start, stop)
