@@ -358,9 +358,12 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
             org = Org.objects.select_for_update(of=("self",)).select_related("type").get(pk=job.org_id)
             checker = RowChecker(org, job.kind, today=today)
             clock.lap("open")
-            # A sheet that does not declare its extent (openpyxl's write-only mode, some exporters) is not counted
-            # first: that would read it twice.
-            large = data.last_row is None or data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
+            if data.last_row is not None:
+                large = data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
+            else:
+                # A sheet that declares no extent (openpyxl's write-only mode, some exporters) is not counted again
+                # (that would read it twice): the upload's size or count already chose a background job or not.
+                large = job.background
             parallel = large and hasattr(os, "fork")
             batches = (_clean_batches_in_child if parallel else _clean_batches)(
                 data, job.kind, checker, today=today, spent=child_spent)

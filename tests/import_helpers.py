@@ -3,6 +3,8 @@
 import contextlib
 import datetime as dt
 import io
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -82,6 +84,19 @@ def xls(rows: list[dict], headers: list[str] | None = None, *, sheet: str = "团
                 ws.write(r, c, value)
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def with_dimension(data: bytes, ref: str | None) -> bytes:
+    """The workbook with its sheets' declared extent replaced (None: removed), as other writers leave it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                part = re.sub(rb"<dimension [^>]*/>", b"" if ref is None else f'<dimension ref="{ref}"/>'.encode(),
+                              part)
+            target.writestr(info, part)
     return out.getvalue()
 
 

@@ -1,7 +1,6 @@
 """Bad files get one clear sentence and change nothing; messy but legitimate workbooks are read correctly."""
 
 import io
-import re
 import zipfile
 
 import openpyxl
@@ -10,7 +9,7 @@ import pytest
 from imports.models import ImportStatus
 from members.models import Member
 
-from .import_helpers import db_counts, media, member_row, run_import, xls, xlsx  # noqa: F401
+from .import_helpers import db_counts, media, member_row, run_import, with_dimension, xls, xlsx  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("media", "english")
 
@@ -218,25 +217,12 @@ def test_duplicate_header_column_is_a_file_error(tree):
     _assert_refused(tree, xlsx(rows, headers=headers), "appears twice")
 
 
-def _with_dimension(data: bytes, ref: str | None) -> bytes:
-    """The workbook with its sheets' declared extent replaced (None: removed), as other writers leave it."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            part = source.read(info)
-            if info.filename.startswith("xl/worksheets/"):
-                part = re.sub(rb"<dimension [^>]*/>", b"" if ref is None else f'<dimension ref="{ref}"/>'.encode(),
-                              part)
-            target.writestr(info, part)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(("ref", "said"), [(None, "has more than 3 rows"), ("A1:J2", "has more than 3 rows"),
                                            ("A1:J6", "has 5 rows")],
                          ids=["no declared extent", "a false extent", "the true extent: refused before reading"])
 def test_row_limit_holds_whatever_extent_the_sheet_declares(tree, settings, ref, said):
     settings.ZHTJ_IMPORT_MAX_ROWS = 3
-    data = _with_dimension(xlsx([member_row(f"限{i}") for i in range(5)]), ref)
+    data = with_dimension(xlsx([member_row(f"限{i}") for i in range(5)]), ref)
     before = db_counts()
     job, result = run_import(tree.branch, data)
     assert result is None and job.status == "failed"
@@ -245,5 +231,5 @@ def test_row_limit_holds_whatever_extent_the_sheet_declares(tree, settings, ref,
 
 
 def test_a_sheet_without_declared_extent_imports_every_row(tree):
-    job, result = run_import(tree.branch, _with_dimension(xlsx([member_row(f"量{i}") for i in range(4)]), None))
+    job, result = run_import(tree.branch, with_dimension(xlsx([member_row(f"量{i}") for i in range(4)]), None))
     assert (result.imported, result.failed) == (4, 0)

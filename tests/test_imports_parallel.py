@@ -11,7 +11,7 @@ from imports import services
 from imports.models import ImportStatus
 from imports.reader import FileError, SheetData
 
-from .import_helpers import db_counts, media, member_row, run_import, xlsx  # noqa: F401
+from .import_helpers import db_counts, media, member_row, run_import, with_dimension, xlsx  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("media", "english")
 
@@ -128,3 +128,13 @@ def test_when_writing_fails_the_child_is_stopped_and_reaped(tree, forked, monkey
     assert db_counts() == before
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
+
+
+def test_a_sheet_that_declares_no_extent_forks_only_for_a_background_job(tree, settings, forked):
+    rows = [member_row(f"子{i}") for i in range(5)]
+    job, result = run_import(tree.branch, with_dimension(xlsx(rows), None))
+    assert not job.background and forked == [] and result.imported == 5  # in the request: one process
+
+    settings.ZHTJ_IMPORT_BACKGROUND_ROWS = 2
+    job, result = run_import(tree.branch2, with_dimension(xlsx([member_row(f"丑{i}") for i in range(5)]), None))
+    assert job.background and forked == [1] and result.imported == 5
