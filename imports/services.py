@@ -16,6 +16,7 @@ import os
 import pickle
 import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -364,7 +365,11 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 # A sheet that declares no extent (openpyxl's write-only mode, some exporters) is not counted again
                 # (that would read it twice): the upload's size or count already chose a background job or not.
                 large = job.background
-            parallel = large and hasattr(os, "fork")
+            # Never fork a process with other threads (runserver, a threaded worker): a lock one of them holds,
+            # SQLite's for one, would stay locked forever in the child. One process is slower, not wrong.
+            parallel = large and hasattr(os, "fork") and threading.active_count() == 1
+            log.info("import job %s: %s", job.pk, "reading in a forked child process" if parallel
+                     else "reading in this process")
             batches = (_clean_batches_in_child if parallel else _clean_batches)(
                 data, job.kind, checker, today=today, spent=child_spent)
             with contextlib.closing(batches):  # on an error, the child is stopped now, not whenever GC runs

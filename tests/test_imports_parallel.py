@@ -3,6 +3,7 @@ must be the same as in one process, and every way the child can fail must leave 
 imported."""
 
 import os
+import threading
 
 import pytest
 from django.db import transaction
@@ -138,3 +139,16 @@ def test_a_sheet_that_declares_no_extent_forks_only_for_a_background_job(tree, s
     settings.ZHTJ_IMPORT_BACKGROUND_ROWS = 2
     job, result = run_import(tree.branch2, with_dimension(xlsx([member_row(f"丑{i}") for i in range(5)]), None))
     assert job.background and forked == [1] and result.imported == 5
+
+
+def test_a_process_with_other_threads_never_forks(tree, forked):
+    # A lock held by another thread at the fork (SQLite's, say) would stay locked forever in the child.
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        job, result = run_import(tree.branch, xlsx([member_row(f"寅{i}") for i in range(5)]))
+    finally:
+        release.set()
+        other.join()
+    assert forked == [] and result.imported == 5

@@ -48,7 +48,7 @@ def test_a_real_worker_runs_a_large_import(tree, settings, tmp_path, pool, paral
     # of its reading process must work all the same.
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "zhtj", "worker", f"--pool={pool}", "--concurrency=1", "-Q", queue,
-         "--loglevel=WARNING",
+         "--loglevel=INFO",
          "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -69,10 +69,12 @@ def test_a_real_worker_runs_a_large_import(tree, settings, tmp_path, pool, paral
     finally:
         worker.terminate()
         try:
-            worker.wait(timeout=20)
+            output, _ = worker.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-            worker.wait()
+            output, _ = worker.communicate()
+    expected = "reading in a forked child process" if parallel_rows == "0" else "reading in this process"
+    assert f"import job {job.pk}: {expected}" in output, output[-3000:]
 
 
 @pytest.mark.postgres
