@@ -330,6 +330,10 @@ def _clean_batches_in_child(data: SheetData, kind: str, checker: RowChecker, *, 
             os.waitpid(pid, 0)
 
 
+def _single_threaded() -> bool:
+    return threading.active_count() == 1
+
+
 def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
     today = timezone.localdate()
     result = ImportResult(kind=job.kind)
@@ -367,7 +371,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 large = job.background
             # Never fork a process with other threads (runserver, a threaded worker): a lock one of them holds,
             # SQLite's for one, would stay locked forever in the child. One process is slower, not wrong.
-            parallel = large and hasattr(os, "fork") and threading.active_count() == 1
+            parallel = large and hasattr(os, "fork") and _single_threaded()
             log.info("import job %s: %s", job.pk, "reading in a forked child process" if parallel
                      else "reading in this process")
             batches = (_clean_batches_in_child if parallel else _clean_batches)(
