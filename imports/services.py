@@ -279,7 +279,7 @@ def _clean_batches_in_child(data: SheetData, kind: str, checker: RowChecker, *, 
     """The same batches, read and cleaned by a forked child process while this one writes the previous batch.
 
     Why a process: reading and cleaning is pure Python and so is most of writing; in one process they take
-    turns on the GIL, in two they run on two cores (100,000 rows: 12 s → 8 s on the 2-core bench machine).
+    turns on the GIL, in two they run on two cores (figures in the README's notes on the import).
     The child inherits everything it needs (the opened sheet, the checker, the active language) and touches
     no database; it sends pickled batches through a pipe and leaves with os._exit, so nothing of the parent's
     (its database connection, atexit handlers) is closed or run twice.
