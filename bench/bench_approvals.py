@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from harness import time_page  # noqa: E402 - bench/ is on sys.path when run as a script
+from harness import client_for, print_pages, time_page  # noqa: E402 - bench/ is on sys.path when run as a script
 
 
 def main() -> int:
@@ -40,9 +40,7 @@ def main() -> int:
         results = measure(built, args.repeat)
     print(f"approvals, {built['pending']} pending + {built['decided']} decided requests, {built['entries']} audit "
           f"entries, {backend} (built in {build_s:.1f} s), {args.repeat} requests each:")
-    for label, median_ms, worst_ms, sql_ms, queries, items in results:
-        print(f"  {label:<36} median {median_ms:6.1f} ms  worst {worst_ms:6.1f} ms  SQL {sql_ms:6.1f} ms"
-              f"  {queries:2d} queries  {items:3d} items")
+    print_pages(results)
     return 0
 
 
@@ -112,13 +110,8 @@ def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, in
     from django.urls import reverse
 
     from approvals.models import ApprovalRequest
-    from members.middleware import ACTING_ORG_SESSION_KEY
 
-    client = Client()
-    client.force_login(built["admin"])
-    session = client.session
-    session[ACTING_ORG_SESSION_KEY] = built["gb"].pk
-    session.save()
+    client = client_for(built["admin"], built["gb"])
     asker = Client()
     asker.force_login(built["asker"])
     first = ApprovalRequest.objects.filter(status="pending").order_by("pk").first()

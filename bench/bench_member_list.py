@@ -11,10 +11,7 @@ Run: .venv/bin/python bench/bench_member_list.py [--members N] [--repeat R]
 
 import argparse
 import datetime as dt
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,12 +27,9 @@ def main() -> int:
     from harness import bench_database
 
     with bench_database("member-list") as backend:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        results = run(args.members, args.repeat, CaptureQueriesContext, connection)
+        results = run(args.members, args.repeat)
     print(f"member list, {args.members} members in one branch, {backend}, median of {args.repeat} requests:")
-    for label, median_ms, sql_ms, queries, rows in results:
+    for label, median_ms, _worst_ms, sql_ms, queries, rows in results:
         print(f"  {label:<30} {median_ms:7.1f} ms total  {sql_ms:6.1f} ms in SQL  {queries:2d} queries"
               f"  {rows:5d} matching")
     return 0
@@ -80,18 +74,12 @@ def build(n: int):
     return branch, admin, sample_id
 
 
-def run(n: int, repeat: int, capture, connection) -> list[tuple[str, float, float, int, int]]:
-    from django.test import Client
+def run(n: int, repeat: int) -> list[tuple[str, float, float, float, int, int]]:
     from django.urls import reverse
-
-    from members.middleware import ACTING_ORG_SESSION_KEY
+    from harness import client_for, time_page
 
     branch, admin, sample_id = build(n)
-    client = Client()
-    client.force_login(admin)
-    session = client.session
-    session[ACTING_ORG_SESSION_KEY] = branch.pk
-    session.save()
+    client = client_for(admin, branch)
     url = reverse("member_list", args=[branch.pk])
     scenarios = [
         ("first page", {}),
@@ -102,28 +90,8 @@ def run(n: int, repeat: int, capture, connection) -> list[tuple[str, float, floa
         ("page 100 sorted by join date", {"sort": "joined", "page": "100"}),
         ("filter gender + political", {"gender": "F", "political_status": "共青团员"}),
     ]
-    results = []
-    for label, params in scenarios:
-        client.get(url, params, secure=True)  # warm-up (template loading, connection)
-        times = []
-        sql_times = []
-        queries = 0
-        rows = 0
-        for _ in range(repeat):
-            with capture(connection) as ctx:
-                start = time.perf_counter()
-                response = client.get(url, params, secure=True)
-                times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{label}: HTTP {response.status_code}")
-            queries = len(ctx.captured_queries)
-            if os.environ.get("BENCH_SHOW_SQL"):
-                for q in ctx.captured_queries:
-                    print(f"    {q['time']}s {q['sql'][:160]}")
-            sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-            rows = response.context["page"].paginator.count
-        results.append((label, statistics.median(times), statistics.median(sql_times), queries, rows))
-    return results
+    return [time_page(client, label, url, params, lambda r: r.context["page"].paginator.count, repeat)
+            for label, params in scenarios]
 
 
 if __name__ == "__main__":

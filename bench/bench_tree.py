@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from harness import time_page  # noqa: E402 - bench/ is on sys.path when run as a script
+from harness import client_for, print_pages, time_page  # noqa: E402 - bench/ is on sys.path when run as a script
 
 
 def main() -> int:
@@ -42,9 +42,7 @@ def main() -> int:
         results = measure(built, args.repeat)
     print(f"org tree, {built['orgs']} orgs, {built['members']} members, {backend} "
           f"(built in {build_s:.1f} s), {args.repeat} requests each:")
-    for label, median_ms, worst_ms, sql_ms, queries, items in results:
-        print(f"  {label:<36} median {median_ms:6.1f} ms  worst {worst_ms:6.1f} ms  SQL {sql_ms:6.1f} ms"
-              f"  {queries:2d} queries  {items:3d} items")
+    print_pages(results)
     return 0
 
 
@@ -106,16 +104,10 @@ def build(w: int, g: int, b: int, m: int) -> dict:
 
 
 def measure(built: dict, repeat: int) -> list[tuple[str, float, float, float, int, int]]:
-    from django.test import Client
     from django.urls import reverse
 
-    from members.middleware import ACTING_ORG_SESSION_KEY
 
-    client = Client()
-    client.force_login(built["admin"])
-    session = client.session
-    session[ACTING_ORG_SESSION_KEY] = built["root"].pk
-    session.save()
+    client = client_for(built["admin"], built["root"])
 
     scenarios = [
         ("tree page (root + work committees)", reverse("org_tree"), {}, lambda r: len(r.context["children"])),

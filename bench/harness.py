@@ -63,9 +63,31 @@ def bench_database(name: str) -> Iterator[str]:
             tmpdir.cleanup()
 
 
+def client_for(person, org):
+    """A test client logged in as `person`, acting for `org` (as the org switcher leaves the session)."""
+    from django.test import Client
+
+    from members.middleware import ACTING_ORG_SESSION_KEY
+
+    client = Client()
+    client.force_login(person)
+    session = client.session
+    session[ACTING_ORG_SESSION_KEY] = org.pk
+    session.save()
+    return client
+
+
+def print_pages(results: list[tuple]) -> None:
+    """One line per time_page() result."""
+    for label, median_ms, worst_ms, sql_ms, queries, items in results:
+        print(f"  {label:<36} median {median_ms:6.1f} ms  worst {worst_ms:6.1f} ms  SQL {sql_ms:6.1f} ms"
+              f"  {queries:2d} queries  {items:3d} items")
+
+
 def time_page(client, label: str, url: str, params: dict, count, repeat: int) -> tuple:
     """GET a page `repeat` times after one warm-up; return (label, median ms, worst ms, median SQL ms,
-    queries, items) where items = count(response)."""
+    queries, items) where items = count(response). BENCH_SHOW_SQL=1 prints every query of every request.
+    """
     import statistics
     import time
 
@@ -84,6 +106,9 @@ def time_page(client, label: str, url: str, params: dict, count, repeat: int) ->
         if response.status_code != 200:
             raise SystemExit(f"{label}: HTTP {response.status_code}")
         queries = len(ctx.captured_queries)
+        if os.environ.get("BENCH_SHOW_SQL"):
+            for q in ctx.captured_queries:
+                print(f"    {q['time']}s {q['sql'][:160]}")
         sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
         items = count(response)
     return label, statistics.median(times), max(times), statistics.median(sql_times), queries, items

@@ -252,9 +252,6 @@ class Workbook:
                                   " WPS, save it as .xlsx, and upload the new file.")) from None
             raise _corrupt_error() from None
 
-    def sheet_names(self) -> list[str]:
-        return list(self._sheets.sheet_names)
-
     def find_data(self, kind: str) -> SheetData:
         """The first sheet whose header row names the required columns of this kind."""
         best: SheetData | None = None

@@ -242,7 +242,7 @@ def _lock_imports() -> None:
 
 
 class _Clock:
-    """Seconds spent per phase of a run, per thread (reported by the bench and logged)."""
+    """Adds the seconds since the last lap to a phase of `spent` (reported by the bench and logged)."""
 
     def __init__(self, spent: dict[str, float]) -> None:
         self.spent = spent

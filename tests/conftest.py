@@ -150,6 +150,17 @@ def english(settings, client):
         yield
 
 
+@pytest.fixture
+def org_types(transactional_db):
+    """The org types, back: a transactional test's flush empties the table the data migration filled."""
+    import importlib
+
+    from orgs.models import OrgType
+
+    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
+        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
+
+
 def role_relative_to_gb(tree: Tree, who: str):
     """(person, acting org) for each permission-matrix role, relative to the general branch `gb`."""
     return {
@@ -161,3 +172,19 @@ def role_relative_to_gb(tree: Tree, who: str):
         "descendant": (tree.branch_admin, tree.branch),
         "other_tree": (tree.outsider, tree.other_root),
     }[who]
+
+
+# The view matrices' role names, relative to gb like role_relative_to_gb's.
+_VIEW_ROLES = {"own": "admin", "superior": "direct_superior", "ancestor": "ancestor", "sibling": "sibling",
+               "descendant": "descendant", "other_tree": "other_tree"}
+
+
+def client_for(client: Client, tree: Tree, role: str) -> Client:
+    """The client logged in as the role relative to the target org tree.gb ("anonymous": as it is; "member": a
+    fresh member with a real password, so no activation step)."""
+    if role == "anonymous":
+        return client
+    if role == "member":
+        member = f.make_member(tree.branch, person=f.make_person())
+        return login_as(client, member.person)
+    return login_as(client, *role_relative_to_gb(tree, _VIEW_ROLES[role]))

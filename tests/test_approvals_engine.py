@@ -314,16 +314,6 @@ def test_direct_superior_may_decide_when_kind_allows(tree):
         KINDS.pop("test_superior")
 
 
-@pytest.fixture
-def org_types(transactional_db):
-    # A transactional test's flush empties the table the data migration filled; put the rows back.
-    import importlib
-
-    from orgs.models import OrgType
-
-    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
-        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
-
 
 # --- two admins at once -----------------------------------------------------------------------------------
 

@@ -13,17 +13,6 @@ from orgs.tree import tree_problems
 from . import factories as f
 
 
-@pytest.fixture
-def org_types(transactional_db):
-    # A transactional test's flush empties the table the data migration filled; put the rows back.
-    import importlib
-
-    from orgs.models import OrgType
-
-    for code, name, category, order in importlib.import_module("orgs.migrations.0002_org_types").TYPES:
-        OrgType.objects.get_or_create(code=code, defaults={"name": name, "category": category, "sort_order": order})
-
-
 def _in_thread(fn, errors: list) -> threading.Thread:
     def run():
         try:

@@ -11,7 +11,7 @@ from orgs.models import Org
 from orgs.tree import tree_problems
 
 from . import factories as f
-from .conftest import login_as
+from .conftest import client_for, login_as
 
 
 @pytest.fixture(autouse=True)
@@ -46,20 +46,6 @@ def state(tree) -> tuple:
 
 ROLES = ["anonymous", "member", "own", "superior", "ancestor", "sibling", "descendant", "other_tree"]
 
-
-def client_for(client, tree, role):
-    """Log in as the role relative to the target org tree.gb."""
-    if role == "anonymous":
-        return client
-    if role == "member":
-        member = f.make_member(tree.branch, person=f.make_person())  # has a real password
-        return login_as(client, member.person)
-    person, org = {
-        "own": (tree.gb_admin, tree.gb), "superior": (tree.wc_admin, tree.wc),
-        "ancestor": (tree.root_admin, tree.root), "sibling": (tree.sibling_admin, tree.sibling),
-        "descendant": (tree.branch_admin, tree.branch), "other_tree": (tree.outsider, tree.other_root),
-    }[role]
-    return login_as(client, person, org)
 
 
 # expected status per role for (view, method); 302 for anonymous is the login redirect.

@@ -23,7 +23,7 @@ from members.models import Person, ResetCode
 from orgs.models import Org, OrgAdmin, RegistrationCode
 
 from . import factories as f
-from .conftest import login_as
+from .conftest import client_for
 
 ROLES = ["anonymous", "member", "own", "superior", "ancestor", "sibling", "descendant", "other_tree"]
 ADMINS = ["own", "superior", "ancestor", "sibling", "descendant", "other_tree"]
@@ -65,20 +65,6 @@ def state() -> tuple:
         AuditEntry.objects.count(),
     )
 
-
-def client_for(client, tree, role):
-    """Log in as the role relative to the target org tree.gb."""
-    if role == "anonymous":
-        return client
-    if role == "member":
-        member = f.make_member(tree.branch, person=f.make_person())  # has a real password: no activation
-        return login_as(client, member.person)
-    person, org = {
-        "own": (tree.gb_admin, tree.gb), "superior": (tree.wc_admin, tree.wc),
-        "ancestor": (tree.root_admin, tree.root), "sibling": (tree.sibling_admin, tree.sibling),
-        "descendant": (tree.branch_admin, tree.branch), "other_tree": (tree.outsider, tree.other_root),
-    }[role]
-    return login_as(client, person, org)
 
 
 def expect(anonymous=LOGIN, member=404, own=200, superior=200, ancestor=200, sibling=404, descendant=404,
