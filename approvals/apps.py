@@ -1,4 +1,4 @@
-"""App config for approvals and the audit trail."""
+"""App config for the approvals engine."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _

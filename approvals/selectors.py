@@ -12,11 +12,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from orgs.models import OrgAdmin
 from orgs.permissions import Actor, may_decide
 
 from .kinds import KINDS, default_render_value
-from .models import ApprovalRequest, AuditEntry, RequestStatus
+from .models import ApprovalRequest, RequestStatus
 
 _REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org", "decided_by", "org")
 

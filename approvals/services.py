@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import record
 from orgs.models import Org, OrgAdmin
 from orgs.permissions import Actor, may_decide
 
-from . import audit
 from .kinds import ApprovalError, Kind, get_kind, to_json
 from .models import ApprovalRequest, RequestStatus
 
@@ -109,7 +109,7 @@ def request_submit(
         raise ApprovalError(
             _("A request of this kind for this object is already waiting for a decision.")
         ) from None
-    audit.record(
+    record(
         action=f"request.submitted.{kind}", actor=actor, org=_audit_org(request), target=locked,
         before={n: p[0] for n, p in changes.items()}, after={n: p[1] for n, p in changes.items()},
         reason=request.reason,
@@ -152,7 +152,7 @@ def request_approve(*, request_id: int, actor: Actor, note: str = "") -> Approva
     request.decided_at = timezone.now()
     request.decision_reason = note.strip()
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
-    audit.record(
+    record(
         action=f"request.approved.{request.kind}", actor=actor, org=_audit_org(request), target=target,
         before={n: p[0] for n, p in request.changes.items()}, after={n: p[1] for n, p in request.changes.items()},
         reason=request.decision_reason,
@@ -170,7 +170,7 @@ def _close(request: ApprovalRequest, *, status: str, actor: Actor | None, reason
     if kind is not None and kind.on_close is not None:
         kind.on_close(request, actor)
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
-    audit.record(
+    record(
         action=f"request.{status}.{request.kind}", actor=actor, org=_audit_org(request), target=request,
         before={"status": RequestStatus.PENDING}, after={"status": status}, reason=reason,
     )
@@ -280,7 +280,7 @@ def admin_assign(*, org: Org, new_admin_id: int, actor: Actor) -> OrgAdmin:
         assignment.assigned_at = timezone.now()
         assignment.assigned_by = _person(actor)
         assignment.save(update_fields=["person", "assigned_at", "assigned_by"])
-    audit.record(action="org.admin_changed", actor=actor, org=org, target=org, before=before,
+    record(action="org.admin_changed", actor=actor, org=org, target=org, before=before,
                  after={"admin": new_admin.pk})
     return assignment
 

@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals import audit
+from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor
 
@@ -409,7 +409,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 result.failure_path = Path(job.failure_file.path)
             _delete_upload(job)  # done with it: the failure workbook carries what is left to fix
             job.save()
-            audit.record(action="import.finished", actor=actor, org=org, target=job,
+            record(action="import.finished", actor=actor, org=org, target=job,
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
             clock.lap("failures")

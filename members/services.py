@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals import audit
+from audit.services import record
 from orgs.models import Org, OrgAdmin
 from orgs.permissions import Actor, may_see_person, person_orgs
 
@@ -210,7 +210,7 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
         raise MemberError(
             _("This person or development number was just added by someone else; reload and check.")
         ) from None
-    audit.record(action="member.add", actor=actor, org=branch, target=member,
+    record(action="member.add", actor=actor, org=branch, target=member,
                  after=current_values(member) | {"status": member.status})
     return member
 
@@ -292,7 +292,7 @@ def member_update(*, actor: Actor, member: Member, changes: dict[str, Any], reas
         raise MemberError(errors={"reason": _("Give the reason for correcting the name or the ID number.")})
     before = _apply_changes(member, changes, today=_today())
     if before:
-        audit.record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
+        record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
                      after=current_values(member, list(before)), reason=reason)
     return member
 
@@ -322,7 +322,7 @@ def member_set_status(*, actor: Actor, member: Member, status: str, reason: str 
     before = {"status": member.status}
     member.status = status
     member.save(update_fields=["status", "updated_at"])
-    audit.record(action="member.status", actor=actor, org=member.branch, target=member, before=before,
+    record(action="member.status", actor=actor, org=member.branch, target=member, before=before,
                  after={"status": status}, reason=(reason or "").strip())
     return member
 
@@ -396,7 +396,7 @@ def _personal_info_apply(request, actor: Actor) -> None:
     except MemberError as exc:
         raise ApprovalError(exc.message) from None
     if before:
-        audit.record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
+        record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
                      after=current_values(member, list(before)),
                      reason=_("Personal information request #%(n)s approved") % {"n": request.pk})
 
@@ -491,7 +491,7 @@ def cadre_add(
         raise MemberError(
             _("Someone else changed this org's cadres at the same moment; reload and try again.")
         ) from None
-    audit.record(action="cadre.add", actor=actor, org=org, target=cadre,
+    record(action="cadre.add", actor=actor, org=org, target=cadre,
                  after={"person": person.name, "id_number": person.masked_id_number, "position": position,
                         "since": since.isoformat(), "nature": nature})
     return cadre
@@ -510,7 +510,7 @@ def cadre_remove(*, actor: Actor, cadre: Cadre, reason: str = "") -> None:
     before = {"person": cadre.person.name, "id_number": cadre.person.masked_id_number, "position": cadre.position,
               "since": cadre.since.isoformat(), "nature": cadre.nature}
     org = cadre.org
-    audit.record(action="cadre.remove", actor=actor, org=org, target=cadre, before=before,
+    record(action="cadre.remove", actor=actor, org=org, target=cadre, before=before,
                  reason=(reason or "").strip())
     cadre.delete()
 
@@ -527,6 +527,6 @@ def member_export(*, actor: Actor, org: Org, query) -> tuple[bytes, int]:
     if not actor.administers(org):
         raise MemberError(_("You may not export the members of this organization."))
     content, count = export_members(actor=actor, org=org, query=query)
-    audit.record(action="member.export", actor=actor, org=org, target=org,
+    record(action="member.export", actor=actor, org=org, target=org,
                  after={"rows": count, "filters": query.as_params()})
     return content, count

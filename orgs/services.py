@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from approvals.audit import record
+from audit.services import record
 
 from .models import Org, OrgType, may_contain
 from .permissions import Actor

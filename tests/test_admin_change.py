@@ -4,8 +4,9 @@ admin approves; the direct superior admin changes it at once; the old admin lose
 import pytest
 from django.urls import reverse
 
-from approvals.models import ApprovalRequest, AuditEntry, RequestStatus
+from approvals.models import ApprovalRequest, RequestStatus
 from approvals.services import ApprovalError, admin_change, request_approve, request_reject
+from audit.models import AuditEntry
 from orgs.models import OrgAdmin
 from orgs.permissions import Actor
 

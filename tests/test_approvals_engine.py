@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, AuditEntry, RequestStatus
+from approvals.models import ApprovalRequest, RequestStatus
 from approvals.services import (
     ApprovalError,
     request_approve,
@@ -18,6 +18,7 @@ from approvals.services import (
     requests_decide_many,
     requests_expire,
 )
+from audit.models import AuditEntry
 from orgs.models import Org
 from orgs.permissions import Actor, may_decide
 

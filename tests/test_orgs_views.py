@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from orgs.models import Org
 from orgs.tree import tree_problems
 

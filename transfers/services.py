@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import services as approvals
-from approvals.audit import record
 from approvals.kinds import ApprovalError
 from approvals.models import ApprovalRequest
+from audit.services import record
 from members import throttle
 from members.choices import MemberStatus
 from members.models import Member
