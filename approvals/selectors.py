@@ -13,13 +13,22 @@ from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from orgs.models import OrgAdmin
-from orgs.permissions import Actor, may_decide
+from orgs import permissions
+from orgs.permissions import Actor
 
 from .kinds import KINDS, default_render_value
 from .models import ApprovalRequest, RequestStatus
 
 _REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org", "decided_by", "org")
+
+
+def may_decide(actor: Actor, request: ApprovalRequest) -> bool:
+    """May the actor approve or reject this request: orgs.permissions decides, told whether the request's
+    kind lets the deciding org's direct superior admin decide too."""
+    kind = KINDS.get(request.kind)
+    return permissions.may_decide(
+        actor, request.deciding_org, superior_may_decide=kind is not None and kind.superior_may_decide,
+    )
 
 
 def _decidable_q(actor: Actor) -> Q:
@@ -100,17 +109,6 @@ def pending_request(kind: str, obj: Any) -> ApprovalRequest | None:
     return ApprovalRequest.objects.filter(
         kind=kind, target_type=obj._meta.label_lower, target_id=obj.pk, status=RequestStatus.PENDING
     ).select_related("requested_by").first()
-
-
-def admin_change_candidates(org: Any) -> QuerySet:
-    """The people who may become the org's admin: its cadres, except the current admin."""
-    from members.models import Person
-
-    current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True)
-    return (
-        Person.objects.filter(cadre_posts__org=org, is_active=True).exclude(pk__in=current)
-        .distinct().order_by("name", "pk")
-    )
 
 
 @dataclass

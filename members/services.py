@@ -406,24 +406,6 @@ def _personal_info_current(member: Member) -> dict:
     return current_values(member, SELF_EDITABLE_FIELDS)
 
 
-def _member_org(member: Member) -> Org:
-    return member.branch
-
-
-def register_personal_info_kind() -> None:
-    """Called from MembersConfig.ready(): the personal_info kind on the approvals engine."""
-    from django.utils.translation import gettext_lazy
-
-    from approvals.kinds import Kind, register
-
-    register(Kind(
-        code=PERSONAL_INFO_KIND, label=gettext_lazy("Personal info change"), model=Member,
-        apply=_personal_info_apply, current_values=_personal_info_current, superior_may_decide=True,
-        org_of=_member_org, allowed_fields=frozenset(SELF_EDITABLE_FIELDS), select_related=("person", "branch"),
-        field_labels={"phone": gettext_lazy("mobile phone"), "email": gettext_lazy("email")},
-    ))
-
-
 # --- cadres -------------------------------------------------------------------------------------------
 
 

@@ -5,8 +5,9 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import ApprovalRequest, RequestStatus
-from approvals.services import ApprovalError, admin_change, request_approve, request_reject
+from approvals.services import ApprovalError, request_approve, request_reject
 from audit.models import AuditEntry
+from members.admin_change import admin_change
 from orgs.models import OrgAdmin
 from orgs.permissions import Actor
 

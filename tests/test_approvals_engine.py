@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, RequestStatus
+from approvals.selectors import may_decide
 from approvals.services import (
     ApprovalError,
     request_approve,
@@ -20,7 +21,7 @@ from approvals.services import (
 )
 from audit.models import AuditEntry
 from orgs.models import Org
-from orgs.permissions import Actor, may_decide
+from orgs.permissions import Actor
 
 
 def actor(person, org=None):
