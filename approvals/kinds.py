@@ -64,6 +64,9 @@ class Kind:
     # related objects current_values reads (e.g. ("person",)): the inbox loads its page's targets with
     # them in one query per kind, so current_values should read them from the instance, not query again.
     select_related: tuple[str, ...] = ()
+    # personal data in the changes, masked for those who may only read the request (PIPL):
+    # {field: mask(value) -> str}, e.g. a phone number or an ID number.
+    masked_fields: dict[str, Callable[[str], str]] | None = None
 
     def field_label(self, name: str) -> Any:
         if self.field_labels and name in self.field_labels:
@@ -125,6 +128,14 @@ def apply_field_changes(obj: models.Model, changes: dict[str, list]) -> None:
     if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
         update_fields.append("updated_at")
     obj.save(update_fields=update_fields)
+
+
+def stale_fields(kind: Kind, request: ApprovalRequest, target: Any) -> list[str]:
+    """The changed fields whose current value no longer matches the request's old value."""
+    if not kind.stale_check or target is None:
+        return []
+    current = kind.current_values(target)
+    return [name for name, (old, _new) in request.changes.items() if to_json(current.get(name)) != to_json(old)]
 
 
 def default_render_value(kind: Kind, field: str, value: Any) -> str:

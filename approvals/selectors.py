@@ -17,6 +17,7 @@ from orgs import permissions
 from orgs.permissions import Actor
 
 from .kinds import KINDS, default_render_value
+from .kinds import stale_fields as kind_stale_fields
 from .models import ApprovalRequest, RequestStatus
 
 _REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org", "decided_by", "org")
@@ -131,24 +132,11 @@ class RequestRow:
     may_decide: bool
 
 
-def _mask_phone(value: str) -> str:
-    return value[:3] + "****" + value[7:] if len(value) >= 11 else "*" * len(value)
-
-
-def _mask_id(value: str) -> str:
-    from members.idnumber import mask
-
-    return mask(value)
-
-
-# Personal data shown masked in lists (PIPL); whole only to those who decide or asked.
-MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id}
-
-
 def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:
-    if mask and field in MASKED_FIELDS and isinstance(value, str) and value:
-        return MASKED_FIELDS[field](value)
     kind = KINDS.get(request.kind)
+    masks = (kind.masked_fields or {}) if kind is not None else {}
+    if mask and field in masks and isinstance(value, str) and value:
+        return masks[field](value)
     if kind is None:
         return "—" if value is None else str(value)
     if kind.render_value is not None:
@@ -175,26 +163,24 @@ def request_rows(
     rows = []
     for r in requests:
         kind = KINDS.get(r.kind)
-        stale_fields: set[str] = set()
+        stale: set[str] = set()
         missing = False
         if check_stale and r.is_pending and kind is not None and kind.stale_check:
             target = targets.get((r.kind, r.target_id))
             if target is None:
                 missing = True
             else:
-                from .services import stale_fields as _stale
-
-                stale_fields = set(_stale(kind, r, target))
+                stale = set(kind_stale_fields(kind, r, target))
         changes = [
             ChangeRow(
                 field=name, label=kind.field_label(name) if kind else name,
                 old=_render(r, name, pair[0], mask=mask), new=_render(r, name, pair[1], mask=mask),
-                stale=name in stale_fields,
+                stale=name in stale,
             )
             for name, pair in r.changes.items()
         ]
         rows.append(RequestRow(
-            request=r, changes=changes, stale=bool(stale_fields), target_missing=missing,
+            request=r, changes=changes, stale=bool(stale), target_missing=missing,
             may_decide=r.is_pending and actor.org is not None and may_decide(actor, r),
         ))
     return rows

@@ -21,7 +21,7 @@ from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor
 
-from .kinds import ApprovalError, Kind, get_kind, to_json
+from .kinds import ApprovalError, get_kind, stale_fields, to_json
 from .models import ApprovalRequest, RequestStatus
 from .selectors import may_decide
 
@@ -42,14 +42,6 @@ def _status_message(request: ApprovalRequest) -> str:
             "status": request.get_status_display(), "who": request.decided_by,
         }
     return _("This request is no longer pending (%(status)s).") % {"status": request.get_status_display()}
-
-
-def stale_fields(kind: Kind, request: ApprovalRequest, target: Any) -> list[str]:
-    """The changed fields whose current value no longer matches the request's old value."""
-    if not kind.stale_check or target is None:
-        return []
-    current = kind.current_values(target)
-    return [name for name, (old, _new) in request.changes.items() if to_json(current.get(name)) != to_json(old)]
 
 
 def _lock_request(request_id: int) -> ApprovalRequest:

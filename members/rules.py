@@ -74,6 +74,12 @@ def _nfkc(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def mask_phone(phone: str) -> str:
+    """138****5678: the first three and last four digits stay (PIPL: shown to viewers with no business with it)."""
+    phone = phone or ""
+    return phone[:3] + "****" + phone[7:] if len(phone) >= 11 else ("*" * len(phone))
+
+
 def normalize_phone(value: object) -> str:
     """Full-width digits, spaces, dashes, a +86/0086/86 prefix and Excel numbers (13800138000.0) → '13800138000'.
 
