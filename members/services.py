@@ -19,6 +19,7 @@ from orgs.permissions import Actor, may_see_person, person_orgs
 
 from . import idnumber
 from .choices import MemberStatus, Position
+from .in_transfer import member_in_transfer
 from .models import Cadre, Member, Person
 from .rules import MemberInput, check_member
 
@@ -310,8 +311,6 @@ def member_set_status(*, actor: Actor, member: Member, status: str, reason: str 
         raise MemberError(_("Unknown status %(s)s.") % {"s": status})
     if status == member.status:
         return member
-    from transfers.selectors import member_in_transfer
-
     if member_in_transfer(member):
         raise MemberError(_("This member is in a relationship transfer; change the status once it ends."))
     if status == MemberStatus.ACTIVE:
