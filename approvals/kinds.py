@@ -64,9 +64,6 @@ class Kind:
     # related objects current_values reads (e.g. ("person",)): the inbox loads its page's targets with
     # them in one query per kind, so current_values should read them from the instance, not query again.
     select_related: tuple[str, ...] = ()
-    # personal data in the changes, masked for those who may only read the request (PIPL):
-    # {field: mask(value) -> str}, e.g. a phone number or an ID number.
-    masked_fields: dict[str, Callable[[str], str]] | None = None
 
     def field_label(self, name: str) -> Any:
         if self.field_labels and name in self.field_labels:

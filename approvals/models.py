@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .kinds import KINDS
+
 
 class RequestStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -95,8 +97,6 @@ class ApprovalRequest(models.Model):
 
     @property
     def kind_obj(self):
-        from .kinds import KINDS
-
         return KINDS.get(self.kind)
 
     @property

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from audit.personal_data import is_personal, mask_value
 from orgs import permissions
 from orgs.permissions import Actor
 
@@ -133,10 +134,9 @@ class RequestRow:
 
 
 def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:
+    if mask and is_personal(field) and isinstance(value, str) and value:
+        return mask_value(field, value)
     kind = KINDS.get(request.kind)
-    masks = (kind.masked_fields or {}) if kind is not None else {}
-    if mask and field in masks and isinstance(value, str) and value:
-        return masks[field](value)
     if kind is None:
         return "—" if value is None else str(value)
     if kind.render_value is not None:

@@ -13,3 +13,11 @@ class MembersConfig(AppConfig):
         from .kinds import register_kinds
 
         register_kinds()
+        # Personal data the audit log and the request lists mask (PIPL).
+        from audit.personal_data import register_mask
+
+        from .idnumber import mask
+        from .rules import mask_phone
+
+        register_mask("phone", mask_phone)
+        register_mask("id_number", mask)

@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from approvals.kinds import ApprovalError, Kind, register
 from orgs.models import Org, OrgAdmin
 
-from . import admin_change, idnumber, services
+from . import admin_change, services
 from .models import Member, Person
-from .rules import mask_phone
 
 if TYPE_CHECKING:
     from approvals.models import ApprovalRequest
@@ -62,7 +61,6 @@ def register_kinds() -> None:
         apply=services._personal_info_apply, current_values=services._personal_info_current,
         superior_may_decide=True, org_of=_member_org, allowed_fields=frozenset(services.SELF_EDITABLE_FIELDS),
         select_related=("person", "branch"), field_labels={"phone": _("mobile phone"), "email": _("email")},
-        masked_fields={"phone": mask_phone, "id_number": idnumber.mask},
     ))
     register(Kind(
         code=admin_change.KIND, label=_("Admin change"), model=Org,

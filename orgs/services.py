@@ -16,7 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from approvals.kinds import ApprovalError
+from approvals.services import request_submit
 from audit.services import record
+from members.models import Cadre, Member
 
 from .models import Org, OrgType, may_contain
 from .permissions import Actor
@@ -386,9 +389,6 @@ def org_request_info_change(*, actor: Actor, org: Org, changes: dict, reason: st
     The rules are checked now, so a request that could never be applied is not filed, and again by
     org_update_info when the superior approves. Returns the approvals.ApprovalRequest.
     """
-    from approvals.kinds import ApprovalError
-    from approvals.services import request_submit
-
     if not actor.is_admin_of(org):
         raise PermissionDenied
     unknown = set(changes) - set(INFO_FIELDS)
@@ -456,8 +456,6 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
 @transaction.atomic
 def org_delete(*, actor: Actor, org: Org) -> None:
     """The direct superior admin deletes an empty org (no subordinate orgs, members or cadres)."""
-    from members.models import Cadre, Member
-
     if not actor.is_direct_superior_admin_of(org):
         raise PermissionDenied
     lock_tree()
