@@ -6,6 +6,7 @@ A kind's `apply(request, actor)` runs inside the decision transaction with the t
 available as `request.target`; it applies `request.changes` ({field: [old, new]}) and may raise
 ApprovalError to refuse. The helpers below (`field_values`, `apply_field_changes`) serve kinds whose
 changes are plain model fields.
+See docs/approvals.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Read-only queries of the approvals app: the inbox, a requester's own requests, one request for
-display, and the audit trail of a subtree. Each takes the Actor and returns only what they may see."""
+display, and the audit trail of a subtree. Each takes the Actor and returns only what they may see.
+
+See docs/approvals.md.
+"""
 
 from __future__ import annotations
 

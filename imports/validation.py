@@ -2,6 +2,7 @@
 single-member form), duplicates inside the file, and the database checks done once per batch of rows.
 
 clean_row() is pure and cheap; RowChecker.check_batch() runs a fixed number of queries per batch, never per row.
+See docs/import.md.
 """
 
 import datetime as dt

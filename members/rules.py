@@ -3,6 +3,7 @@ the admin edit, the personal-info approval and the Excel import — checks its i
 
 The cross-row rules (a development number is unique, a person is an active member of one branch only) need
 the database and live in members.services.
+See docs/members.md.
 """
 
 import datetime as dt

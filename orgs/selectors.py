@@ -3,6 +3,7 @@
 Member counts per subtree come from one correlated subquery on the MPTT fields (the branches whose lft lies
 inside the org's lft..rght range of the same tree, and their members), so a level of the tree costs one
 query however many children it has.
+See docs/performance.md.
 """
 
 import copy

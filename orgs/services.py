@@ -3,6 +3,7 @@
 Every structural write takes the tree lock (orgs.tree.lock_tree) inside its transaction, re-reads what it
 decides on after locking, and writes an audit entry in the same transaction. Permission failures raise
 PermissionDenied (a view turns it into 403); rule violations raise OrgError with a translated message.
+See docs/orgs.md.
 """
 
 import io

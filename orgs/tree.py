@@ -7,6 +7,7 @@ structural write takes one tree-wide lock inside its transaction:
 - PostgreSQL: a transaction-scoped advisory lock (`pg_advisory_xact_lock`), released at commit/rollback;
 - SQLite: the settings open every transaction with BEGIN IMMEDIATE, so the database's single writer lock
   already serialises writers and nothing more is needed.
+See docs/orgs.md.
 """
 
 from collections import defaultdict

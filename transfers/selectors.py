@@ -1,4 +1,7 @@
-"""Read-only transfer queries: who is in transfer, what an admin may see, and the target-org search."""
+"""Read-only transfer queries: who is in transfer, what an admin may see, and the target-org search.
+
+See docs/transfers.md.
+"""
 
 from collections.abc import Iterable
 

@@ -3,6 +3,7 @@ allocation, and the wrappers views use to approve, reject and withdraw through t
 
 The member moves only by an UPDATE of Member.branch (one FK) under a row lock, in the same transaction as
 the step that moves them: a member is never in two branches and never in none.
+See docs/transfers.md.
 """
 
 import datetime as dt
