@@ -36,11 +36,6 @@ def members_in_transfer_ids(ids: Iterable[int]) -> set[int]:
     return set(Transfer.objects.open().filter(member_id__in=ids).values_list("member_id", flat=True))
 
 
-def open_transfer_for(member: Member | int) -> Transfer | None:
-    member_id = getattr(member, "pk", member)
-    return Transfer.objects.open().filter(member_id=member_id).first()
-
-
 def find_member(*, name: str, id_number: str) -> Member | None:
     """The member whose name AND ID number both match, else None (no hint about who exists)."""
     name = " ".join((name or "").split())
