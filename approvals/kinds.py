@@ -21,21 +21,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhtj.errors import UserError
+
 if TYPE_CHECKING:
     from orgs.permissions import Actor
 
     from .models import ApprovalRequest
 
 
-class ApprovalError(Exception):
+class ApprovalError(UserError):
     """A refusal with a translated, user-facing message (views show it as a form error or message)."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)

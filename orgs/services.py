@@ -21,6 +21,7 @@ from approvals.kinds import ApprovalError
 from approvals.services import request_submit
 from audit.services import record
 from members.models import Cadre, Member
+from zhtj.errors import UserError
 
 from .models import Org, OrgType, may_contain
 from .permissions import Actor
@@ -35,13 +36,8 @@ MAX_FULL_NAME = Org._meta.get_field("full_name").max_length
 MAX_BULK_ROWS = 500
 
 
-class OrgError(Exception):
+class OrgError(UserError):
     """A rule of the org tree refused the change; the message is for the user."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # ---------------------------------------------------------------------------------------------------------
