@@ -17,6 +17,7 @@ def test_app_errors_are_user_errors(error_class):
 
 
 def test_a_user_error_shows_its_lazy_message_and_keeps_its_field():
-    error = OrgError(gettext_lazy("Nothing was changed."), field="short_name")
-    assert str(error) == "Nothing was changed." and error.field == "short_name"
+    message = gettext_lazy("Nothing was changed.")
+    error = OrgError(message, field="short_name")
+    assert str(error) == str(message) == "没有任何修改。" and error.field == "short_name"
     assert str(FileError("坏文件")) == "坏文件" and FileError("坏文件").field is None
