@@ -80,13 +80,16 @@ def is_stale(job: ImportJob) -> bool:
     return time.time() - last > STALE_SECONDS
 
 
-def refresh_stale(job: ImportJob) -> ImportJob:
-    """Mark a job whose worker died as failed and retryable (its transaction rolled back: nothing imported)."""
+def interrupted_message() -> str:
+    return _("The import was interrupted (the background worker stopped), so nothing was imported."
+             " You can run it again.")
+
+
+def job_as_shown(job: ImportJob) -> ImportJob:
+    """The job as its pages show it: a running job whose worker died reads as failed and retryable (its
+    transaction rolled back: nothing was imported). Nothing is written here: services.job_mark_interrupted
+    records it (on retry, and the periodic imports.mark_interrupted_jobs task)."""
     if is_stale(job):
-        updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
-            status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
-            error_message=_("The import was interrupted (the background worker stopped), so nothing was imported."
-                            " You can run it again."))
-        if updated:
-            job.refresh_from_db()
+        job.status, job.retryable, job.finished_at = ImportStatus.FAILED, True, timezone.now()
+        job.error_message = interrupted_message()
     return job

@@ -3,7 +3,7 @@
 A run reads, checks and inserts the rows batch by batch inside ONE transaction, so memory stays flat and
 either every valid row is committed together with the job's success, or nothing is. A crash rolls back and
 marks the job failed and retryable; a killed worker leaves a "running" job without a heartbeat, which
-selectors.refresh_stale() marks failed and retryable. Imports are serialised (an advisory lock on
+job_mark_interrupted() marks failed and retryable. Imports are serialised (an advisory lock on
 PostgreSQL; SQLite's single writer), so the same file uploaded twice imports nobody twice: the second run
 finds everyone already a member.
 See docs/import.md.
@@ -37,6 +37,7 @@ from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor
 
+from . import selectors
 from .columns import kind_for_org
 from .commit import commit_rows
 from .failures import FailureWorkbook
@@ -184,17 +185,15 @@ def _delete_upload(job: ImportJob) -> None:
 
 def _claim(job_id: int) -> ImportJob | None:
     """queued → running (or take over a running job whose worker died); None when there is nothing to do."""
-    from .selectors import is_stale, release_job_lock, try_job_lock
-
     with transaction.atomic():
         job = (ImportJob.objects.select_for_update(of=("self",)).select_related("org__type", "created_by")
                .get(pk=job_id))
-        if job.status == ImportStatus.RUNNING and is_stale(job):
+        if job.status == ImportStatus.RUNNING and selectors.is_stale(job):
             pass  # a redelivered task after a killed worker: run it again
         elif job.status != ImportStatus.QUEUED:
             return None
         # Held (on PostgreSQL) until this run ends, so others can tell a live worker from a dead one.
-        if not try_job_lock(job.pk):
+        if not selectors.try_job_lock(job.pk):
             return None
         try:
             job.status = ImportStatus.RUNNING
@@ -203,7 +202,7 @@ def _claim(job_id: int) -> ImportJob | None:
             job.error_message = ""
             job.save(update_fields=["status", "attempts", "started_at", "error_message"])
         except BaseException:
-            release_job_lock(job.pk)
+            selectors.release_job_lock(job.pk)
             raise
     _report(job, read=0, validated=0, imported=0)
     return job
@@ -211,8 +210,6 @@ def _claim(job_id: int) -> ImportJob | None:
 
 def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     """Run one job to its end; never raises for a bad file or a crash (the job records it)."""
-    from .selectors import release_job_lock
-
     job = _claim(job_id)
     if job is None:
         return None
@@ -233,7 +230,7 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
                             " run it again."))
         return None
     finally:
-        release_job_lock(job.pk)
+        selectors.release_job_lock(job.pk)
 
 
 def _lock_imports() -> None:
@@ -432,11 +429,30 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
 
 # -- retry and the command --------------------------------------------------------------------------------
 
+def job_mark_interrupted(*, job: ImportJob) -> ImportJob:
+    """Mark a job whose worker died as failed and retryable (its transaction rolled back: nothing imported).
+    A conditional update: a job that finished or was taken over meanwhile is left as it is."""
+    if selectors.is_stale(job):
+        updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
+            error_message=selectors.interrupted_message())
+        if updated:
+            job.refresh_from_db()
+    return job
+
+
+def mark_interrupted_jobs() -> int:
+    """Periodic (imports.mark_interrupted_jobs): record every running job whose worker died; returns how many."""
+    marked = 0
+    for job in ImportJob.objects.filter(status=ImportStatus.RUNNING):
+        if job_mark_interrupted(job=job).status == ImportStatus.FAILED:
+            marked += 1
+    return marked
+
+
 def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
     """Run a failed, retryable job again with the same file."""
-    from .selectors import refresh_stale
-
-    refresh_stale(job)
+    job_mark_interrupted(job=job)
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if actor is not None and not actor.is_admin_of(locked.org):

@@ -94,14 +94,14 @@ def _job_context(job) -> dict:
 @login_required
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.refresh_stale(selectors.get_job_for(request.actor, pk))
+    job = selectors.job_as_shown(selectors.get_job_for(request.actor, pk))
     return render(request, "imports/job.html", _job_context(job))
 
 
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.refresh_stale(selectors.get_job_for(request.actor, pk))
+    job = selectors.job_as_shown(selectors.get_job_for(request.actor, pk))
     response = render(request, "imports/_progress.html", _job_context(job))
     if job.is_done:
         response["HX-Refresh"] = "true"  # show the full result page

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django.utils import timezone
 
 from imports import selectors, services
@@ -187,9 +188,41 @@ def test_a_job_whose_worker_died_is_marked_failed_and_retryable(tree, settings):
                                                started_at=timezone.now() - timezone.timedelta(hours=1))
     cache.delete(services.progress_key(job.pk))
     job.refresh_from_db()
-    selectors.refresh_stale(job)
+    services.job_mark_interrupted(job=job)
     assert job.status == ImportStatus.FAILED and job.retryable and "interrupted" in job.error_message
     assert services.retry_job(actor=None, job=job).status == ImportStatus.SUCCEEDED
+
+
+def _dead_job(tree):
+    job = services.create_job(actor=None, org=tree.branch, upload=upload(xlsx([member_row("辛三")])))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING,
+                                               started_at=timezone.now() - timezone.timedelta(hours=1))
+    cache.delete(services.progress_key(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def test_the_job_page_shows_a_dead_workers_job_as_interrupted_without_writing(tree, client):
+    job = _dead_job(tree)
+    login_as(client, tree.branch_admin, tree.branch)
+    for name in ("import_job", "import_progress"):
+        response = client.get(reverse(name, args=[job.pk]))
+        assert response.status_code == 200 and response.context["job"].status == ImportStatus.FAILED
+        assert response.context["job"].retryable
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING  # a GET changes nothing; the sweep or a retry records it
+
+
+def test_the_periodic_sweep_records_dead_workers_jobs_and_leaves_live_ones(tree):
+    dead = _dead_job(tree)
+    live = services.create_job(actor=None, org=tree.branch, upload=upload(xlsx([member_row("辛四")])))
+    ImportJob.objects.filter(pk=live.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
+    with live_worker(live):
+        assert services.mark_interrupted_jobs() == 1
+    dead.refresh_from_db()
+    live.refresh_from_db()
+    assert dead.status == ImportStatus.FAILED and dead.retryable and "interrupted" in dead.error_message
+    assert live.status == ImportStatus.RUNNING
 
 
 def test_a_running_job_whose_worker_is_alive_is_left_alone(tree):
@@ -197,7 +230,8 @@ def test_a_running_job_whose_worker_is_alive_is_left_alone(tree):
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
     job.refresh_from_db()
     with live_worker(job):
-        assert selectors.refresh_stale(job).status == ImportStatus.RUNNING
+        assert services.job_mark_interrupted(job=job).status == ImportStatus.RUNNING
+        assert selectors.job_as_shown(job).status == ImportStatus.RUNNING
         assert services.run_job(job.pk) is None  # another worker holds it
 
 

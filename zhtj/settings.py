@@ -133,6 +133,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-requests": {"task": "approvals.tasks.expire_requests", "schedule": 3600.0},
     "expire-transfer-allocations": {"task": "transfers.tasks.expire_allocations", "schedule": 3600.0},
+    "mark-interrupted-imports": {"task": "imports.mark_interrupted_jobs", "schedule": 300.0},
 }
 
 LANGUAGE_CODE = "zh-hans"
