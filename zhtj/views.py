@@ -14,3 +14,8 @@ def home(request):
     if administered_orgs(request.user).exists():
         return redirect("choose_org")
     return render(request, "home.html")
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the product's own card instead of Django's plain page (the reason stays in the log)."""
+    return render(request, "403_csrf.html", status=403)
