@@ -168,6 +168,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Load balancers probe /healthz over plain HTTP on the internal network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -201,6 +203,7 @@ ZHTJ_INITIAL_PASSWORD_DAYS = env_int("ZHTJ_INITIAL_PASSWORD_DAYS", 0)  # 0: neve
 ZHTJ_REGISTRATION_CODE_DAYS = env_int("ZHTJ_REGISTRATION_CODE_DAYS", 20)
 ZHTJ_RESET_CODE_HOURS = env_int("ZHTJ_RESET_CODE_HOURS", 48)
 ZHTJ_REQUEST_EXPIRY_DAYS = env_int("ZHTJ_REQUEST_EXPIRY_DAYS", 30)
+ZHTJ_WORKER_HEARTBEAT_SECONDS = env_int("ZHTJ_WORKER_HEARTBEAT_SECONDS", 10)  # /healthz: 3 missed = down
 ZHTJ_IMPORT_BACKGROUND_ROWS = env_int("ZHTJ_IMPORT_BACKGROUND_ROWS", 2000)
 # Sheets with more data rows than this are read and cleaned by a forked child process while the job's own
 # process writes to the database (two cores instead of one); smaller ones are done in one process.
