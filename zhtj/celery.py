@@ -6,6 +6,7 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 
+from . import logs  # noqa: F401  (connects the one-line-per-task log)
 from .health import WorkerHeartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhtj.settings")
