@@ -135,6 +135,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-requests": {"task": "approvals.tasks.expire_requests", "schedule": 3600.0},
     "expire-transfer-allocations": {"task": "transfers.tasks.expire_allocations", "schedule": 3600.0},
+    # Uploads of failed jobs hold personal data: kept for a retry only ZHTJ_IMPORT_KEEP_FAILED_DAYS.
+    "purge-old-uploads": {"task": "imports.purge_old_uploads", "schedule": 3600.0},
 }
 
 LANGUAGE_CODE = "zh-hans"
@@ -223,5 +225,6 @@ ZHTJ_IMPORT_BACKGROUND_ROWS = env_int("ZHTJ_IMPORT_BACKGROUND_ROWS", 2000)
 # process writes to the database (two cores instead of one); smaller ones are done in one process.
 ZHTJ_IMPORT_PARALLEL_ROWS = env_int("ZHTJ_IMPORT_PARALLEL_ROWS", 2000)
 ZHTJ_IMPORT_MAX_ROWS = env_int("ZHTJ_IMPORT_MAX_ROWS", 200000)
+ZHTJ_IMPORT_KEEP_FAILED_DAYS = env_int("ZHTJ_IMPORT_KEEP_FAILED_DAYS", 7)  # then purge_old_uploads deletes
 ZHTJ_IMPORT_MAX_BYTES = env_int("ZHTJ_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 ZHTJ_SECRETARY_VERIFIER = env_str("ZHTJ_SECRETARY_VERIFIER", "members.verification.IdRulesVerifier")
