@@ -90,6 +90,23 @@ def _check_sibling_name(parent: Org | None, short_name: str, exclude_pk: int | N
         )
 
 
+def _save_checking_sibling_name(org: Org, *, parent: Org | None, short_name: str, **save_kwargs: Any) -> None:
+    """Save org in a savepoint; when a concurrent transaction gave a sibling the same name first, answer as
+    the serial case does.
+
+    _check_sibling_name ran before the write, but a rename takes no tree lock, so two transactions may both
+    pass it. On PostgreSQL the second writer then waits on the unique index for the first to commit and gets
+    an IntegrityError; by then the check sees the committed sibling and raises its own clear error. Any other
+    integrity error is re-raised for the caller.
+    """
+    try:
+        with transaction.atomic():
+            org.save(**save_kwargs)
+    except IntegrityError:
+        _check_sibling_name(parent, short_name, exclude_pk=org.pk)
+        raise
+
+
 def _check_contact(contact_phone: str, contact_email: str) -> None:
     if contact_phone and not re.fullmatch(r"[0-9+\- ]{5,20}", contact_phone):
         raise OrgError(_("Enter a phone number of digits (and + or -), at most 20 characters."),
@@ -163,8 +180,7 @@ def _insert(*, actor: Actor | None, parent: Org | None, org_type: OrgType, short
     org = Org(code=code, short_name=short_name, full_name=full_name, type=org_type, parent=parent,
               contact_phone=contact_phone, contact_email=contact_email)
     try:
-        with transaction.atomic():
-            org.save()
+        _save_checking_sibling_name(org, parent=parent, short_name=short_name)
     except IntegrityError:
         # The database's own rules (unique code, containment trigger) are the last line.
         raise OrgError(_("The organization could not be created: its code is taken or the superior cannot "
@@ -364,7 +380,8 @@ def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]
     new = {name: pair[1] for name, pair in diff.items()}
     for name, value in new.items():
         setattr(org, name, value)
-    org.save(update_fields=[*new, "updated_at"])
+    _save_checking_sibling_name(org, parent=org.parent, short_name=org.short_name,
+                                update_fields=[*new, "updated_at"])
     record(action="org.update", actor=actor, org=org, target=org,
            before={name: pair[0] for name, pair in diff.items()}, after=new)
     return diff
@@ -440,7 +457,8 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
     _check_sibling_name(new_parent, org.short_name)
     old_parent = org.parent
     org.parent = new_parent
-    org.save()  # django-mptt moves the subtree and renumbers, under our lock
+    # django-mptt moves the subtree and renumbers, under our lock (a rename of a sibling takes no tree lock).
+    _save_checking_sibling_name(org, parent=new_parent, short_name=org.short_name)
     record(action="org.move", actor=actor, org=org, target=org,
            before={"parent": old_parent.code}, after={"parent": new_parent.code})
     return org
