@@ -14,7 +14,7 @@ from approvals.kinds import ApprovalError
 from approvals.models import ApprovalRequest
 from approvals.selectors import pending_request
 from orgs.models import OrgAdmin
-from orgs.permissions import get_org_for, require
+from orgs.permissions import get_org_for, manages, require
 
 from . import admin_change as service
 from .models import Person
@@ -41,7 +41,7 @@ class AdminChangeForm(forms.Form):
 def admin_change(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
-    require(actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org))
+    require(manages(actor, org))
     current = OrgAdmin.objects.select_related("person").filter(org=org).first()
     candidates = service.admin_change_candidates(org)
     pending = pending_request(service.KIND, org)

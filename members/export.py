@@ -15,7 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from orgs.models import Org
-from orgs.permissions import Actor
+from orgs.permissions import Actor, manages
 
 from .selectors import MemberQuery, member_queryset
 
@@ -23,7 +23,7 @@ CHUNK = 2000
 
 
 def _may_see_whole(actor: Actor, branch: Org) -> bool:
-    return actor.is_admin_of(branch) or actor.is_direct_superior_admin_of(branch)
+    return manages(actor, branch)
 
 
 def export_members(*, actor: Actor, org: Org, query: MemberQuery) -> tuple[bytes, int]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from orgs.models import Org, OrgAdmin
-from orgs.permissions import Actor, may_see_person, person_orgs
+from orgs.permissions import Actor, manages, may_see_person, person_orgs
 
 from . import idnumber
 from .choices import MemberStatus, Position
@@ -53,12 +53,12 @@ def _today() -> dt.date:
 
 def may_manage_members(actor: Actor, branch: Org) -> bool:
     """The branch's admin or its direct superior admin adds and edits its members at once."""
-    return actor.is_admin_of(branch) or actor.is_direct_superior_admin_of(branch)
+    return manages(actor, branch)
 
 
 def may_manage_cadres(actor: Actor, org: Org) -> bool:
     """Any admin manages the cadres of their own org; a direct superior admin those of direct children."""
-    return actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org)
+    return manages(actor, org)
 
 
 def has_cadre_post(person: Person | None, *, exclude: Cadre | None = None) -> bool:

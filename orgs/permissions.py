@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Org, OrgAdmin
+from .models import Org
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,9 @@ class Actor:
     def is_direct_superior_admin_of(self, org: Org) -> bool:
         return self.org is not None and org.parent_id is not None and org.parent_id == self.org.pk
 
-    def is_ancestor_admin_of(self, org: Org) -> bool:
-        """Admin of a strict ancestor of org (the direct superior included)."""
-        return self.org is not None and self.org.pk != org.pk and self.org.contains(org)
-
     def administers(self, org: Org) -> bool:
         """Admin of org or of one of its ancestors: org lies in the actor's subtree."""
         return self.org is not None and self.org.contains(org)
-
-    def may_edit_at_once(self, org: Org) -> bool:
-        """Edits by the org's own admin need approval; the direct superior's take effect at once."""
-        return self.is_direct_superior_admin_of(org)
 
     def visible_orgs(self) -> QuerySet[Org]:
         if self.org is None:
@@ -53,10 +45,6 @@ def administered_orgs(person) -> QuerySet[Org]:
     if not getattr(person, "pk", None):
         return Org.objects.none()
     return Org.objects.filter(admin_assignment__person=person).select_related("type").order_by("tree_id", "lft")
-
-
-def is_current_admin(person, org: Org) -> bool:
-    return OrgAdmin.objects.filter(org=org, person=person).exists()
 
 
 def require(allowed: bool) -> None:
@@ -101,11 +89,15 @@ def may_see_person(actor: Actor, person) -> bool:
     return any(actor.administers(org) for org in person_orgs(person))
 
 
+def manages(actor: Actor, org: Org) -> bool:
+    """The org's own admin or its direct superior admin: who manages its members and cadres, sees their
+    personal data whole and takes part in transfers on its side. Higher ancestors only read."""
+    return actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org)
+
+
 def may_edit_person_at_once(actor: Actor, person) -> bool:
     """The person's org admin or that org's direct superior admin edits (and resets passwords) at once."""
-    return any(
-        actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) for org in person_orgs(person)
-    )
+    return any(manages(actor, org) for org in person_orgs(person))
 
 
 def may_decide(actor: Actor, deciding_org: Org, *, superior_may_decide: bool) -> bool:

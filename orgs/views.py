@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
-from .permissions import Actor, get_org_for, require
+from .permissions import Actor, get_org_for, manages, require
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -56,12 +56,12 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "org": detail.org,
         "detail": detail,
         "may_create": actor.is_admin_of(org) and not org.is_branch,
-        "may_edit": actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org),
+        "may_edit": manages(actor, org),
         "may_delete": actor.is_direct_superior_admin_of(org),
         "may_move": services.may_move(actor, org),
         "codes_url": reverse("org_codes", args=[org.pk]) if actor.is_admin_of(org) and not org.is_branch else None,
         "admin_change_url": reverse("admin_change", args=[org.pk])
-        if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
+        if manages(actor, org) else None,
         "members_url": reverse("member_list", args=[org.pk]),
         "more_members": max(detail.member_count - len(detail.members), 0) if org.is_branch else 0,
     })

@@ -3,14 +3,14 @@
 import pytest
 from django.http import Http404
 
-from orgs.permissions import Actor, administered_orgs, get_org_for, may_edit_person_at_once, may_see_person
+from orgs.permissions import Actor, administered_orgs, get_org_for, manages, may_edit_person_at_once, may_see_person
 
 # For target org `gb` (general branch under wc under root):
-#   actor                 admin_of  direct_superior  ancestor  administers
+#   actor                 admin_of  direct_superior  manages  administers
 MATRIX = {
-    "gb_admin": (True, False, False, True),
+    "gb_admin": (True, False, True, True),
     "wc_admin": (False, True, True, True),
-    "root_admin": (False, False, True, True),
+    "root_admin": (False, False, False, True),
     "sibling_admin": (False, False, False, False),
     "branch_admin": (False, False, False, False),  # a descendant of gb
     "outsider": (False, False, False, False),
@@ -32,7 +32,7 @@ def test_permission_matrix_for_general_branch(tree, name):
     got = (
         actor.is_admin_of(tree.gb),
         actor.is_direct_superior_admin_of(tree.gb),
-        actor.is_ancestor_admin_of(tree.gb),
+        manages(actor, tree.gb),
         actor.administers(tree.gb),
     )
     assert got == expected
@@ -46,10 +46,10 @@ def test_member_without_admin_role_has_no_org_powers(tree):
     assert list(actor.visible_orgs()) == []
 
 
-def test_only_the_direct_superior_edits_at_once(tree):
-    assert actor_of(tree, "wc_admin").may_edit_at_once(tree.gb)
-    assert not actor_of(tree, "gb_admin").may_edit_at_once(tree.gb)
-    assert not actor_of(tree, "root_admin").may_edit_at_once(tree.gb)
+def test_only_the_org_admin_and_its_direct_superior_manage_it(tree):
+    assert manages(actor_of(tree, "gb_admin"), tree.gb) and manages(actor_of(tree, "wc_admin"), tree.gb)
+    assert not manages(actor_of(tree, "root_admin"), tree.gb)  # higher ancestors only read
+    assert not manages(Actor(person=tree.member.person, org=None), tree.branch)
 
 
 def test_get_org_for_hides_orgs_outside_the_subtree(tree):

@@ -22,7 +22,7 @@ from members import throttle
 from members.choices import MemberStatus
 from members.models import Member
 from orgs.models import Category, Org
-from orgs.permissions import Actor
+from orgs.permissions import Actor, manages
 
 from . import selectors
 from .models import Direction, Reason, Status, Transfer
@@ -229,10 +229,7 @@ def close_by_request(request: ApprovalRequest, actor: Actor | None) -> None:
 
 def is_side_admin(actor: Actor, transfer: Transfer) -> bool:
     """Either side: the admin of the source branch or of the target org, or either one's direct superior."""
-    return any(
-        actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org)
-        for org in (transfer.source_branch, transfer.target_org)
-    )
+    return any(manages(actor, org) for org in (transfer.source_branch, transfer.target_org))
 
 
 def may_withdraw_transfer(actor: Actor, transfer: Transfer) -> bool:
