@@ -217,7 +217,8 @@ def _issue_2_url_names() -> set[str]:
 def test_every_issue_2_view_is_in_the_matrix():
     names = _issue_2_url_names()
     assert {"org_tree", "register_admin", "login", "reset_code_issue", "home"} <= names  # the scan works
-    assert names - {case.view for case in CASES} == set()
+    # /healthz is a monitoring probe that shows no data and acts for nobody (its own tests cover it).
+    assert names - {case.view for case in CASES} - {"healthz"} == set()
 
 
 @pytest.mark.parametrize("role", ["own", "superior", "ancestor"])
