@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -21,14 +21,6 @@ from . import accounts
 from .account_forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetForm
 from .middleware import client_ip
 from .models import Person
-
-
-def _register_admin_url() -> str:
-    # Admin registration is built in the orgs area; fall back to its documented path until it exists.
-    try:
-        return reverse("register_admin")
-    except NoReverseMatch:
-        return "/register/admin/"
 
 
 def _apply_error(form, error: accounts.AccountError) -> None:
@@ -58,7 +50,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login.html", {
         "form": form,
         "next": next_url or "",
-        "register_admin_url": _register_admin_url(),
+        "register_admin_url": reverse("register_admin"),
         "initial_password_days": settings.ZHTJ_INITIAL_PASSWORD_DAYS,
     })
 

@@ -7,7 +7,6 @@ every decision is audited. Login and reset-code guesses are throttled per accoun
 """
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable
 
@@ -25,6 +24,8 @@ from django.utils.translation import gettext_lazy
 from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor, administered_orgs, may_edit_person_at_once, person_orgs
+from orgs.tree import ancestor_paths
+from zhtj.secret_codes import hash_code
 
 from . import idnumber, throttle
 from .middleware import ACTING_ORG_SESSION_KEY, client_ip
@@ -149,20 +150,8 @@ def org_choices(person: Person) -> list[tuple[Org, list[Org]]]:
     orgs = list(administered_orgs(person))
     if not orgs:
         return []
-    from django.db.models import Q
-
-    condition = Q()
-    for org in orgs:
-        condition |= Q(tree_id=org.tree_id, lft__lt=org.lft, rght__gt=org.rght)
-    ancestors = list(Org.objects.filter(condition).only("id", "short_name", "tree_id", "lft", "rght", "level"))
-    result = []
-    for org in orgs:
-        path = sorted(
-            (a for a in ancestors if a.tree_id == org.tree_id and a.lft < org.lft and a.rght > org.rght),
-            key=lambda a: a.lft,
-        )
-        result.append((org, path))
-    return result
+    paths = ancestor_paths(orgs, fields=("short_name", "level"))
+    return [(org, paths[org.pk]) for org in orgs]
 
 
 def choose_acting_org(*, request: HttpRequest, org_id: object) -> Org:
@@ -239,10 +228,6 @@ def normalize_code(raw: str) -> str:
     return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
 
 
-def hash_code(raw: str) -> str:
-    return hashlib.sha256(normalize_code(raw).encode()).hexdigest()
-
-
 def format_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
@@ -261,7 +246,7 @@ def reset_code_issue(*, actor: Actor, person: Person) -> str:
         # One live code per person: the new one replaces the old (which stops working at once).
         replaced = ResetCode.objects.filter(person=locked, used_at__isnull=True).delete()[0]
         ResetCode.objects.create(
-            person=locked, code_hash=hash_code(code), created_by=actor.person, created_at=now,
+            person=locked, code_hash=hash_code(normalize_code(code)), created_by=actor.person, created_at=now,
             expires_at=now + dt.timedelta(hours=settings.ZHTJ_RESET_CODE_HOURS),
         )
         record(action="reset_code.issued", actor=actor, target=locked, org=_home_org(locked),
@@ -277,7 +262,8 @@ def reset_password_with_code(*, id_number: str, code: str, new_password: str, ip
         raise AccountError(_locked_message(lock))
     now = timezone.now()
     entry = (
-        ResetCode.objects.select_related("person").filter(code_hash=hash_code(code), person__id_number=account).first()
+        ResetCode.objects.select_related("person")
+        .filter(code_hash=hash_code(normalize_code(code)), person__id_number=account).first()
         if normalize_code(code)
         else None
     )

@@ -19,7 +19,6 @@ Rules kept here:
 """
 
 import datetime as dt
-import hashlib
 import io
 import secrets
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from members import idnumber, throttle
 from members.choices import Position
 from members.models import Cadre, Person
 from members.verification import verify_identity
+from zhtj.secret_codes import hash_code
 
 from .models import Org, OrgAdmin, RegistrationCode
 from .permissions import Actor
@@ -58,10 +58,6 @@ class CodeError(Exception):
 
 def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def hash_code(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
 def code_lifetime() -> dt.timedelta:
