@@ -114,22 +114,17 @@ class Workbook:
         self._sheets = open_sheets(path, self.format, max_uncompressed=max_uncompressed_bytes())
 
     def find_data(self, kind: str) -> SheetData:
-        """The first sheet whose header row names the required columns of this kind."""
-        best: SheetData | None = None
-        for name in self._sheets.sheet_names:
-            try:
-                found = _find_header(self._sheets, name)
-            except XlsxError:
-                raise corrupt_error() from None
-            if found is None:
-                continue
-            if best is None or len(found.positions) > len(best.positions):
-                best = found
-            if "name" in found.positions and "id_number" in found.positions:
-                best = found
-                break
-        data = best
+        """The first visible sheet whose header row names the required columns of this kind."""
+        hidden = self._sheets.hidden_sheets
+        data = self._best_sheet([name for name in self._sheets.sheet_names if name not in hidden])
         if data is None or "id_number" not in data.positions or "name" not in data.positions:
+            # Hidden sheets are never imported (their rows would go in unseen); say so when one has the data.
+            in_hidden = self._best_sheet([name for name in self._sheets.sheet_names if name in hidden])
+            if in_hidden is not None and {"id_number", "name"} <= in_hidden.positions.keys():
+                raise FileError(_("The sheet “%(sheet)s” has the header row of the import template but is hidden,"
+                                  " and hidden sheets are never imported. Unhide it in Excel or WPS (right-click a"
+                                  " sheet tab, Unhide), or copy its rows into a visible sheet, then upload the file"
+                                  " again.") % {"sheet": in_hidden.sheet_name})
             raise FileError(_("No sheet in this workbook has the header row of the import template (columns such"
                               " as 姓名 and 身份证号码). Download the template and copy the data into it."))
         _check_kind(data, kind)
@@ -143,6 +138,23 @@ class Workbook:
         if data.last_row is not None and data.max_data_rows > settings.ZHTJ_IMPORT_MAX_ROWS:
             raise _too_many_rows(data.max_data_rows)
         return data
+
+
+    def _best_sheet(self, names: list[str]) -> SheetData | None:
+        """The first of these sheets with both 姓名 and 身份证号码 in its header, else the one with most columns."""
+        best: SheetData | None = None
+        for name in names:
+            try:
+                found = _find_header(self._sheets, name)
+            except XlsxError:
+                raise corrupt_error() from None
+            if found is None:
+                continue
+            if "name" in found.positions and "id_number" in found.positions:
+                return found
+            if best is None or len(found.positions) > len(best.positions):
+                best = found
+        return best
 
 
 def _find_header(sheets, name: str) -> SheetData | None:
