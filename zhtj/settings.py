@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "approvals",
     "transfers",
     "imports",
+    "dataset",
 ]
 
 MIDDLEWARE = [
