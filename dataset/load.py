@@ -27,6 +27,7 @@ from approvals.models import ApprovalRequest, AuditEntry
 from members import idnumber
 from members.choices import CadreNature, Education, MemberStatus, PoliticalStatus, Position
 from members.models import Cadre, Member, Person
+from orgs.counts import recount
 from orgs.models import Org, OrgAdmin, OrgType
 from orgs.permissions import Actor
 from transfers.models import Transfer
@@ -291,6 +292,8 @@ def generate(plan: Plan, *, seed: int, transfers: int, pending: int, keep_constr
             check_rules()
             start = report.phase("database rules checked", start)
         reset_sequences(LOADED_MODELS)
+        recount()  # the count triggers were off (PostgreSQL) or counted row by row (SQLite): count once
+        start = report.phase("subtree member counts", start)
     start = time.perf_counter()
     _pending(plan, seed=seed, count=pending, report=report)
     start = report.phase(f"pending requests and transfers via services ({pending * 2})", start)
