@@ -150,8 +150,9 @@ def test_members_added_at_once_in_different_branches_are_all_counted(tree):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks and concurrent transactions")
     calls = [
-        (lambda b=b, a=a, i=i: members.member_add(actor=Actor(person=a, org=b), branch=b,
-                                                  data=data(joined_on=dt.date(2020, 5, 1), development_number=f"20200599{i:04d}")))
+        (lambda b=b, a=a, i=i: members.member_add(
+            actor=Actor(person=a, org=b), branch=b,
+            data=data(joined_on=dt.date(2020, 5, 1), development_number=f"20200599{i:04d}")))
         for i, (b, a) in enumerate([(tree.branch, tree.branch_admin), (tree.branch2, tree.branch2_admin),
                                     (tree.sibling, tree.sibling_admin), (tree.branch, tree.branch_admin)])
     ]
