@@ -18,8 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Reverse
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce, Reverse
 from django.utils import timezone
 
 from orgs.models import Org, SubtreeCount
@@ -31,6 +31,8 @@ from .models import Cadre, Member
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # filtered lists count at most this many rows and then say "10,000+"
 MAX_OFFSET_ROWS = 10_000  # a bare page number reaches this far; links go on with keyset cursors
+# Below this many rows in the list, find the rows first and sort them rather than walk the sort's index.
+INDEX_WALK_MIN_ROWS = 10_000
 # sort key → (key columns, descending). Every column of a sort runs in one direction and the last is unique, so
 # one composite index serves the sort at any depth and pages never overlap: members_person (name, id) and
 # (birth_date, id), members_member (joined_on, id). A pinyin order is one more entry over an indexed person
@@ -151,9 +153,21 @@ def member_queryset(org: Org, query: MemberQuery) -> QuerySet[Member]:
     return qs.order_by(*_ordering(query.sort))
 
 
-def _ordering(sort: str, *, reverse: bool = False) -> list[str]:
+def _ordering(sort: str, *, reverse: bool = False, walk_index: bool = True) -> list:
+    """ORDER BY for the sort. walk_index=False hides the columns from the planner (COALESCE(x, x) sorts the same),
+    so it finds the rows first — through the subtree or a search index — and sorts those few, instead of walking
+    the sort's index through a million people until a page of the subtree's members turns up (measured: 3.8 s
+    for a work committee's first page, 1.3 s for a rare name at the root)."""
     columns, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    return [("-" if descending != reverse else "") + c for c in columns]
+    desc = descending != reverse
+    if walk_index:
+        return [("-" if desc else "") + c for c in columns]
+    return [Coalesce(F(c), F(c)).desc() if desc else Coalesce(F(c), F(c)).asc() for c in columns]
+
+
+def _walks_index(query: MemberQuery, total: "Total") -> bool:
+    """Walk the sort's index only where most rows qualify: a large subtree and no search."""
+    return not query.q and (not total.exact or total.count >= INDEX_WALK_MIN_ROWS)
 
 
 @dataclass
@@ -241,7 +255,16 @@ def member_page(org: Org, query: MemberQuery, *, per_page: int | None = None) ->
         "person__id", "person__name", "person__id_number", "person__gender", "person__birth_date",
         "person__phone", "branch__id", "branch__short_name",
     )
+    if query.q and query.page == 1 and cursor_free(query):
+        # A search's first page: fetch it first; when it holds every match, that is the exact total and the
+        # count query (which would scan the same rows again) is not needed.
+        rows = list(qs.order_by(*_ordering(query.sort, walk_index=False))[: per_page + 1])
+        if len(rows) <= per_page:
+            return _finish(rows, number=1, total=Total(count=len(rows), exact=True, per_page=per_page),
+                           more_after=False, more_before=False)
     total = _total(org, query, qs, per_page)
+    if not _walks_index(query, total):
+        qs = qs.order_by(*_ordering(query.sort, walk_index=False))
     number = query.page
     cursor = query.after or query.before
     backwards = query.after is None and query.before is not None
@@ -253,7 +276,8 @@ def member_page(org: Org, query: MemberQuery, *, per_page: int | None = None) ->
         if values is not None:
             page_qs = qs.filter(_beyond(query.sort, values, greater=descending == backwards))
             if backwards:
-                page_qs = page_qs.order_by(*_ordering(query.sort, reverse=True))
+                page_qs = page_qs.order_by(*_ordering(query.sort, reverse=True,
+                                                      walk_index=_walks_index(query, total)))
             rows = list(page_qs[: per_page + 1])
             extra = len(rows) > per_page
             rows = rows[:per_page]
@@ -274,6 +298,14 @@ def member_page(org: Org, query: MemberQuery, *, per_page: int | None = None) ->
             rows = list(qs[: per_page + 1])
         more_after, more_before = len(rows) > per_page, number > 1
         rows = rows[:per_page]
+    return _finish(rows, number=number, total=total, more_after=more_after, more_before=more_before)
+
+
+def cursor_free(query: MemberQuery) -> bool:
+    return query.after is None and query.before is None
+
+
+def _finish(rows: list[Member], *, number: int, total: Total, more_after: bool, more_before: bool) -> MemberPage:
     # One more query for the page, not per row: which of these members are in a transfer right now.
     from transfers.selectors import members_in_transfer_ids
 

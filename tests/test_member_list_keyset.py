@@ -196,3 +196,18 @@ def test_subtree_sorts_walk_their_index_on_postgresql(crowd, sort, index):
         pytest.skip("plans are PostgreSQL's")
     plan = _plan(selectors.member_queryset(crowd.root, MemberQuery(sort=sort))[:51], "enable_sort")
     assert index in plan and "Sort" not in plan, plan
+
+
+def test_a_search_whose_matches_fit_one_page_needs_no_count_query(crowd, django_assert_num_queries):
+    crowd.root.type  # noqa: B018 - loaded, as the views load it
+    with django_assert_num_queries(2):  # the rows, open transfers
+        page = member_page(crowd.root, MemberQuery(q="王芳"), per_page=5)
+    assert (page.paginator.count, page.paginator.exact, page.has_next()) == (4, True, False)
+
+
+def test_a_small_subtree_is_sorted_after_finding_its_rows(crowd):
+    """Below INDEX_WALK_MIN_ROWS the page comes out in the same order as walking the sort's index would give."""
+    for sort in selectors.SORTS:
+        page = member_page(crowd.gb, MemberQuery(sort=sort), per_page=50)
+        walked = list(selectors.member_queryset(crowd.gb, MemberQuery(sort=sort)).values_list("pk", flat=True))
+        assert [m.pk for m in page.object_list] == walked, sort
