@@ -107,8 +107,11 @@ def members_of(org: Org) -> QuerySet[Member]:
     """Members of a branch, or of every branch in a higher org's subtree (MPTT range: one indexed filter)."""
     if org.is_branch:
         return Member.objects.filter(branch=org)
+    # lft within the org's lft..rght is the same set as the nested range, but one column's range: PostgreSQL
+    # estimates it right (lft >= a AND rght <= b it guessed at 4,510 rows for 27, and hash-joined every
+    # member: 263 ms for a 204-member work committee in a 100,000-org tree, against a few ms now).
     return Member.objects.filter(
-        branch__tree_id=org.tree_id, branch__lft__gte=org.lft, branch__rght__lte=org.rght
+        branch__tree_id=org.tree_id, branch__lft__gte=org.lft, branch__lft__lte=org.rght
     )
 
 
