@@ -23,7 +23,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from members import idnumber
 from members.choices import CadreNature, Education, MemberStatus, PoliticalStatus, Position
 from members.models import Cadre, Member, Person

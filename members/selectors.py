@@ -26,6 +26,7 @@ from orgs.models import Org, SubtreeCount
 
 from . import idnumber
 from .choices import MemberStatus, PoliticalStatus
+from .in_transfer import members_in_transfer_ids
 from .models import Cadre, Member
 
 PAGE_SIZE = 50
@@ -310,8 +311,6 @@ def cursor_free(query: MemberQuery) -> bool:
 
 def _finish(rows: list[Member], *, number: int, total: Total, more_after: bool, more_before: bool) -> MemberPage:
     # One more query for the page, not per row: which of these members are in a transfer right now.
-    from transfers.selectors import members_in_transfer_ids
-
     moving = members_in_transfer_ids(m.pk for m in rows)
     for member in rows:
         member.in_transfer = member.pk in moving

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from dataset.load import DEMO_PASSWORD
 from dataset.shape import plan
 from members import idnumber

@@ -3,13 +3,17 @@
 Check constraints cannot look at another row, so these rules are triggers:
 - containment: a branch is a leaf; a general branch holds only branches;
 - a member belongs to an org whose type is a branch;
-- the audit trail is append-only;
+- the audit trail is append-only: UPDATE and DELETE are refused on both backends;
 - every org's subtree member count (orgs_subtreecount) follows its members: each insert, status or branch
   change and delete of a member adjusts the counts of the member's branch and all its ancestors, in the same
   transaction. Ancestors are found through the parent links (a few primary-key lookups; a lft/rght range
   would scan every org to the left of the branch). On PostgreSQL the triggers run once per statement over the
   transition tables (an import's COPY of 100,000 members costs one update per ancestor, not per row) and
   lock the count rows top-down in tree order, so two writers never wait on each other in opposite orders.
+
+Only wiping the whole database empties the audit table: `manage.py flush` (also every transactional test's
+teardown). PostgreSQL flushes with TRUNCATE, which row triggers do not see; SQLite flushes with DELETE, so the
+flush command (orgs/management/commands/flush.py) lifts the SQLite delete rule around its own statements.
 
 SQLite rebuilds a table on most ALTERs and drops its triggers, so install() is idempotent and runs after
 every migrate (see orgs.apps) as well as from the migrations.
@@ -45,6 +49,7 @@ SQLITE = [
     "DROP TRIGGER IF EXISTS zhtj_member_count_ins",
     "DROP TRIGGER IF EXISTS zhtj_member_count_del",
     "DROP TRIGGER IF EXISTS zhtj_member_count_upd",
+    "DROP TRIGGER IF EXISTS zhtj_audit_no_delete",
     *[
         f"""CREATE TRIGGER zhtj_org_containment_{suffix} BEFORE {event} ON orgs_org
         WHEN NEW.parent_id IS NOT NULL AND ({_PARENT_CATEGORY} = 'branch'
@@ -65,8 +70,6 @@ SQLITE = [
         BEGIN SELECT RAISE(ABORT, '{MEMBER_MESSAGE}'); END"""
         for suffix, event in (("ins", "INSERT"), ("upd", "UPDATE OF branch_id"))
     ],
-    # Django's test flush empties tables with DELETE on SQLite, so only UPDATE is refused here;
-    # PostgreSQL (production) refuses both.
     f"""CREATE TRIGGER zhtj_audit_no_update BEFORE UPDATE ON approvals_auditentry
     BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""",
     """CREATE TRIGGER zhtj_org_count_row AFTER INSERT ON orgs_org
@@ -79,6 +82,8 @@ SQLITE = [
     f"""CREATE TRIGGER zhtj_member_count_upd AFTER UPDATE OF status, branch_id ON members_member
     BEGIN {_sqlite_shift("OLD", "- 1", "OLD.status = 'active' AND")};
           {_sqlite_shift("NEW", "+ 1", "NEW.status = 'active' AND")}; END""",
+    f"""CREATE TRIGGER zhtj_audit_no_delete BEFORE DELETE ON approvals_auditentry
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""",
 ]
 
 POSTGRES = [
@@ -202,6 +207,8 @@ POSTGRES = [
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zhtj_member_counts()""",
 ]
 
+SQLITE_AUDIT_DELETE_TRIGGER = "zhtj_audit_no_delete"
+
 REQUIRED_TABLES = {"orgs_org", "orgs_orgtype", "members_member", "approvals_auditentry", "orgs_subtreecount"}
 
 
@@ -214,3 +221,10 @@ def install(connection: BaseDatabaseWrapper) -> bool:
         for sql in statements:
             cursor.execute(sql)
     return True
+
+
+def lift_audit_delete_rule(connection: BaseDatabaseWrapper) -> None:
+    """Drop SQLite's audit delete trigger for a whole-database flush; install() puts it back."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {SQLITE_AUDIT_DELETE_TRIGGER}")

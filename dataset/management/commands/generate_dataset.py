@@ -21,8 +21,9 @@ from dataset.shape import ShapeError, plan
 from members.models import Person
 from orgs.models import Org, OrgType
 from orgs.tree import tree_problems
+from zhtj import dbrules
 
-DATA_APPS = ("orgs", "members", "approvals", "transfers", "imports")
+DATA_APPS = ("orgs", "members", "approvals", "transfers", "imports", "audit")
 
 
 def empty_data_tables() -> None:
@@ -33,11 +34,16 @@ def empty_data_tables() -> None:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
             return
-    with connection.constraint_checks_disabled(), connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"DELETE FROM {table}")
-        marks = ", ".join(["%s"] * len(tables))
-        cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", tables)
+    # SQLite refuses row deletes from the audit trail: lift that rule for this wipe only (as manage.py flush does).
+    dbrules.lift_audit_delete_rule(connection)
+    try:
+        with connection.constraint_checks_disabled(), connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+            marks = ", ".join(["%s"] * len(tables))
+            cursor.execute(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", tables)
+    finally:
+        dbrules.install(connection)
 
 
 class Command(BaseCommand):
