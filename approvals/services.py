@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgs.models import Org, OrgAdmin
-from orgs.permissions import Actor, may_decide
+from orgs.permissions import Actor, is_own_request, may_decide
 
 from . import audit
 from .kinds import ApprovalError, Kind, get_kind, to_json
@@ -118,6 +118,9 @@ def request_submit(
 
 
 def _check_decider(actor: Actor, request: ApprovalRequest) -> None:
+    # Asked with the request row locked; the requester never changes, so no concurrent step can slip past.
+    if is_own_request(actor, request):
+        raise ApprovalError(_("You cannot decide a request you made yourself; it waits for another admin."))
     if not may_decide(actor, request):
         raise ApprovalError(_("You may not decide this request."))
 
