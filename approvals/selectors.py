@@ -148,8 +148,14 @@ def _mask_id(value: str) -> str:
     return mask(value)
 
 
+def mask_email(value: str) -> str:
+    """z***@example.org: the first character and the domain stay."""
+    local, at, domain = value.partition("@")
+    return (local[:1] + "***" + at + domain) if at else "***"
+
+
 # Personal data shown masked in lists (PIPL); whole only to those who decide or asked.
-MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id}
+MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id, "email": mask_email}
 
 
 def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from ..audit import mask_text
 from ..kinds import KINDS
 
 register = template.Library()
@@ -89,19 +90,35 @@ def action_label(action: str) -> str:
 LIST_SHOWN = 10
 
 
-def _shown(key: str, value: Any) -> str:
-    from ..selectors import MASKED_FIELDS
+def _audit_masks() -> dict:
+    # The audit page is a list read by every admin above: every contact of a person is masked there, to
+    # everyone (PIPL), as the member list masks them; org contacts too, as they are often a person's own.
+    from ..selectors import MASKED_FIELDS, mask_email
 
+    return {**MASKED_FIELDS, "contact_email": mask_email, "contact_phone": MASKED_FIELDS["phone"]}
+
+
+def _masked_deep(key: str | None, value: Any, masks: dict) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked_deep(k, v, masks) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked_deep(key, v, masks) for v in value]
+    if isinstance(value, str) and value:
+        if key in masks and "*" not in value:
+            return masks[key](value)
+        return mask_text(value)  # entries written before record() masked numbers inside any text
+    return value
+
+
+def _shown(key: str, value: Any) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
-    if key in MASKED_FIELDS and isinstance(value, str):
-        return MASKED_FIELDS[key](value)  # the audit page is a list: personal data masked (PIPL)
     if isinstance(value, list | dict) and len(value) > LIST_SHOWN:
         # An import batch lists up to 2,000 people: the page shows how many, the entry keeps them all.
         return str(_("%(n)s items") % {"n": len(value)})
-    return str(value)
+    return str(_masked_deep(key, value, _audit_masks()))
 
 
 @register.filter
@@ -111,4 +128,10 @@ def kv(value: Any) -> str:
         return ""
     if isinstance(value, dict):
         return "; ".join(f"{_FIELDS.get(k, k)}: {_shown(k, v)}" for k, v in value.items())
-    return str(value)
+    return mask_text(str(value))
+
+
+@register.filter
+def masked(value: Any) -> str:
+    """Free text (a reason, an object's name) with any whole ID number or phone masked."""
+    return mask_text(str(value)) if value not in (None, "") else ""
