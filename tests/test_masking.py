@@ -195,8 +195,8 @@ def test_cadre_add_of_a_new_person_stores_no_whole_numbers(tree):
     client = _client(tree.gb_admin, tree.gb)
     form = client.get(reverse("cadre_add", args=[tree.gb.pk])).context["form"]
     data = {name: "" for name in form.fields}
-    data.update(name="李雷", id_number=f.next_id_number(), position="组织委员", since="2022-09-01", nature=form.fields["nature"].initial,
-                phone="13700007777")
+    data.update(name="李雷", id_number=f.next_id_number(), position="组织委员", since="2022-09-01",
+                nature=form.fields["nature"].initial, phone="13700007777")
     response = client.post(reverse("cadre_add", args=[tree.gb.pk]), data)
     assert response.status_code == 302, response.context["form"].errors
     assert AuditEntry.objects.filter(action="cadre.add").exists()
