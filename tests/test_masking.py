@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members.models import Member
 
 from . import factories as f

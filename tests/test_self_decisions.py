@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from approvals import services as approvals
 from approvals.kinds import ApprovalError
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from members.models import Member
 from orgs.permissions import Actor
 from transfers.models import Status, Transfer

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.kinds import ApprovalError
-from approvals.selectors import other_deciders
+from approvals.selectors import is_own_request, may_decide, other_deciders
 from members.models import Member
 from orgs.models import Category, Org
-from orgs.permissions import is_own_request, may_decide, require
+from orgs.permissions import require
 
 from . import selectors, services
 from .forms import AllocateForm, ApproveForm, RejectForm, TransferInForm, TransferOutForm

@@ -5,7 +5,9 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from ..audit import mask_text
+from audit.personal_data import is_personal, mask_value
+from audit.services import mask_text
+
 from ..kinds import KINDS
 
 register = template.Library()
@@ -90,23 +92,25 @@ def action_label(action: str) -> str:
 LIST_SHOWN = 10
 
 
-def _audit_masks() -> dict:
-    # The audit page is a list read by every admin above: every contact of a person is masked there, to
-    # everyone (PIPL), as the member list masks them; org contacts too, as they are often a person's own.
-    from ..selectors import MASKED_FIELDS, mask_email
+def _audit_mask(key: str | None, value: str) -> str | None:
+    # The audit page is a list read by every admin above: every contact is masked there, to everyone (PIPL),
+    # as the member list masks them; an org's contacts too, as they are often a person's own.
+    if key is not None and is_personal(key):
+        return mask_value(key, value)
+    if key in ("contact_phone", "contact_email"):
+        return mask_value(key.removeprefix("contact_"), value)
+    return None
 
-    return {**MASKED_FIELDS, "contact_email": mask_email, "contact_phone": MASKED_FIELDS["phone"]}
 
-
-def _masked_deep(key: str | None, value: Any, masks: dict) -> Any:
+def _masked_deep(key: str | None, value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _masked_deep(k, v, masks) for k, v in value.items()}
+        return {k: _masked_deep(k, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_masked_deep(key, v, masks) for v in value]
+        return [_masked_deep(key, v) for v in value]
     if isinstance(value, str) and value:
-        if key in masks and "*" not in value:
-            return masks[key](value)
-        return mask_text(value)  # entries written before record() masked numbers inside any text
+        masked = _audit_mask(key, value) if "*" not in value else None
+        # mask_text: entries written before record() masked numbers inside any text.
+        return masked if masked is not None else mask_text(value)
     return value
 
 
@@ -118,7 +122,7 @@ def _shown(key: str, value: Any) -> str:
     if isinstance(value, list | dict) and len(value) > LIST_SHOWN:
         # An import batch lists up to 2,000 people: the page shows how many, the entry keeps them all.
         return str(_("%(n)s items") % {"n": len(value)})
-    return str(_masked_deep(key, value, _audit_masks()))
+    return str(_masked_deep(key, value))
 
 
 @register.filter
