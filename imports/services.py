@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor
+from spreadsheets.checks import corrupt_error
 
 from .columns import kind_for_org
 from .commit import commit_rows
@@ -145,6 +146,12 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
             job.background = True
     except FileError as exc:
         _fail_file(job, exc.message)
+        return job
+    except Exception:
+        # A damaged file can make a parser fail in ways nobody listed; it still gets the "damaged" sentence, and
+        # the job and its upload are not left behind (queued, on disk) for a request that answered 500.
+        log.exception("import job %s: the upload could not be read", job.pk)
+        _fail_file(job, corrupt_error().message)
         return job
     job.save(update_fields=["file", "file_sha256", "background"])
     return job

@@ -11,7 +11,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from imports.models import ImportJob
 from members.models import Cadre, Member, Person
 from orgs.models import Org, OrgAdmin, OrgType, RegistrationCode
