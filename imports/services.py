@@ -7,6 +7,7 @@ selectors.is_stale), which mark_interrupted_jobs() (on the beat schedule) or a r
 retryable; pages only show it as interrupted. Imports are serialised (an advisory lock on
 PostgreSQL; SQLite's single writer), so the same file uploaded twice imports nobody twice: the second run
 finds everyone already a member.
+See docs/import.md.
 """
 
 import contextlib
@@ -33,9 +34,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals import audit
+from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor
+from spreadsheets.checks import corrupt_error
 
 from .columns import kind_for_org
 from .commit import commit_rows
@@ -145,6 +147,12 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
             job.background = True
     except FileError as exc:
         _fail_file(job, exc.message)
+        return job
+    except Exception:
+        # A damaged file can make a parser fail in ways nobody listed; it still gets the "damaged" sentence, and
+        # the job and its upload are not left behind (queued, on disk) for a request that answered 500.
+        log.exception("import job %s: the upload could not be read", job.pk)
+        _fail_file(job, corrupt_error().message)
         return job
     job.save(update_fields=["file", "file_sha256", "background"])
     return job
@@ -283,7 +291,7 @@ def _clean_batches_in_child(data: SheetData, kind: str, checker: RowChecker, *, 
     """The same batches, read and cleaned by a forked child process while this one writes the previous batch.
 
     Why a process: reading and cleaning is pure Python and so is most of writing; in one process they take
-    turns on the GIL, in two they run on two cores (figures in the README's notes on the import).
+    turns on the GIL, in two they run on two cores (figures in docs/performance.md).
     The child inherits everything it needs (the opened sheet, the checker, the active language) and touches
     no database; it sends pickled batches through a pipe and leaves with os._exit, so nothing of the parent's
     (its database connection, atexit handlers) is closed or run twice.
@@ -413,7 +421,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 result.failure_path = Path(job.failure_file.path)
             _delete_upload(job)  # done with it: the failure workbook carries what is left to fix
             job.save()
-            audit.record(action="import.finished", actor=actor, org=org, target=job,
+            record(action="import.finished", actor=actor, org=org, target=job,
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
             clock.lap("failures")
@@ -474,7 +482,7 @@ def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
         locked.retried_by = person if getattr(person, "pk", None) else None
         locked.retried_from = getattr(actor, "ip", None) or None
         locked.save(update_fields=["status", "error_message", "finished_at", "retried_by", "retried_from"])
-        audit.record(action="import.retry", actor=actor, org=locked.org, target=locked,
+        record(action="import.retry", actor=actor, org=locked.org, target=locked,
                      after={"file": locked.file_name, "attempt": locked.attempts + 1})
         transaction.on_commit(lambda: start_job(locked, actor=actor))
     locked.refresh_from_db()

@@ -154,7 +154,7 @@ def test_crash_mid_commit_commits_nothing_and_the_job_can_be_retried(tree, monke
 
 def test_retry_button_reruns_a_failed_job_audited_as_the_admin_who_retried(
         tree, client, monkeypatch, django_capture_on_commit_callbacks):
-    from approvals.models import AuditEntry
+    from audit.models import AuditEntry
 
     # Uploaded by the branch admin, retried by the admin who replaced them.
     other_admin = tree.branch2_admin

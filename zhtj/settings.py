@@ -46,11 +46,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mptt",
     "captcha",
+    "audit",
     "orgs",
     "members",
     "approvals",
     "transfers",
     "imports",
+    "dataset",
 ]
 
 MIDDLEWARE = [
