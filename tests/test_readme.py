@@ -41,3 +41,12 @@ def test_the_demo_logins_in_the_readme_work_after_seed_demo(db):
         code = re.search(r"`(\d+)`", org_cell)
         if code:  # an admin row names the org they administer
             assert OrgAdmin.objects.get(person=person).org.code == code.group(1)
+
+
+def test_readme_gunicorn_command_logs_no_query_strings_and_sets_timeout_and_workers():
+    section = README.split("## Production settings", 1)[1].split("\n## ", 1)[0]
+    [command] = [line for line in section.splitlines() if "gunicorn zhtj.wsgi" in line]
+    assert "--timeout" in command and "--workers" in command
+    # gunicorn's default access line includes the query string (%(q)s, and %(r)s / %(U)s... with it).
+    assert "--access-logfile" not in command or ("%(q)s" not in command and "%(r)s" not in command)
+    assert "/healthz" in section and "LOG_FORMAT" in section and "pg_dump" in section and "pg_restore" in section
