@@ -3,6 +3,7 @@
 Every structural write takes the tree lock (orgs.tree.lock_tree) inside its transaction, re-reads what it
 decides on after locking, and writes an audit entry in the same transaction. Permission failures raise
 PermissionDenied (a view turns it into 403); rule violations raise OrgError with a translated message.
+See docs/orgs.md.
 """
 
 import contextlib
@@ -18,11 +19,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from approvals.audit import record
+from approvals.kinds import ApprovalError
+from approvals.services import request_submit
+from audit.services import record
+from members.models import Cadre, Member
 from spreadsheets.checks import FileError, corrupt_error
 from spreadsheets.workbook import open_workbook
 from spreadsheets.xlsx_stream import XlsxError
+from zhtj.errors import UserError
 
+from .counts import shift_subtree
 from .models import Org, OrgType, may_contain
 from .permissions import Actor
 from .tree import lock_tree
@@ -36,13 +42,8 @@ MAX_FULL_NAME = Org._meta.get_field("full_name").max_length
 MAX_BULK_ROWS = 500
 
 
-class OrgError(Exception):
+class OrgError(UserError):
     """A rule of the org tree refused the change; the message is for the user."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -93,6 +94,23 @@ def _check_sibling_name(parent: Org | None, short_name: str, exclude_pk: int | N
             % {"parent": parent.short_name, "name": short_name},
             field="short_name",
         )
+
+
+def _save_checking_sibling_name(org: Org, *, parent: Org | None, short_name: str, **save_kwargs: Any) -> None:
+    """Save org in a savepoint; when a concurrent transaction gave a sibling the same name first, answer as
+    the serial case does.
+
+    _check_sibling_name ran before the write, but a rename takes no tree lock, so two transactions may both
+    pass it. On PostgreSQL the second writer then waits on the unique index for the first to commit and gets
+    an IntegrityError; by then the check sees the committed sibling and raises its own clear error. Any other
+    integrity error is re-raised for the caller.
+    """
+    try:
+        with transaction.atomic():
+            org.save(**save_kwargs)
+    except IntegrityError:
+        _check_sibling_name(parent, short_name, exclude_pk=org.pk)
+        raise
 
 
 def _check_contact(contact_phone: str, contact_email: str) -> None:
@@ -168,8 +186,7 @@ def _insert(*, actor: Actor | None, parent: Org | None, org_type: OrgType, short
     org = Org(code=code, short_name=short_name, full_name=full_name, type=org_type, parent=parent,
               contact_phone=contact_phone, contact_email=contact_email)
     try:
-        with transaction.atomic():
-            org.save()
+        _save_checking_sibling_name(org, parent=parent, short_name=short_name)
     except IntegrityError:
         # The database's own rules (unique code, containment trigger) are the last line.
         raise OrgError(_("The organization could not be created: its code is taken or the superior cannot "
@@ -408,7 +425,8 @@ def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]
     new = {name: pair[1] for name, pair in diff.items()}
     for name, value in new.items():
         setattr(org, name, value)
-    org.save(update_fields=[*new, "updated_at"])
+    _save_checking_sibling_name(org, parent=org.parent, short_name=org.short_name,
+                                update_fields=[*new, "updated_at"])
     record(action="org.update", actor=actor, org=org, target=org,
            before={name: pair[0] for name, pair in diff.items()}, after=new)
     return diff
@@ -430,9 +448,6 @@ def org_request_info_change(*, actor: Actor, org: Org, changes: dict, reason: st
     The rules are checked now, so a request that could never be applied is not filed, and again by
     org_update_info when the superior approves. Returns the approvals.ApprovalRequest.
     """
-    from approvals.kinds import ApprovalError
-    from approvals.services import request_submit
-
     if not actor.is_admin_of(org):
         raise PermissionDenied
     unknown = set(changes) - set(INFO_FIELDS)
@@ -486,8 +501,14 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
         raise OrgError(problem, field="parent_code")
     _check_sibling_name(new_parent, org.short_name)
     old_parent = org.parent
+    # Read before the move (the new parent's ancestors stay the same: it is not inside the moved subtree).
+    old_ancestors = list(org.get_ancestors().values_list("pk", flat=True))
+    new_ancestors = [*new_parent.get_ancestors().values_list("pk", flat=True), new_parent.pk]
     org.parent = new_parent
-    org.save()  # django-mptt moves the subtree and renumbers, under our lock
+    # django-mptt moves the subtree and renumbers, under our lock (a rename of a sibling takes no tree lock).
+    _save_checking_sibling_name(org, parent=new_parent, short_name=org.short_name)
+    # The member-count triggers follow member writes only: the moved subtree's count changes sides here.
+    shift_subtree(org=org, old_ancestor_ids=old_ancestors, new_ancestor_ids=new_ancestors)
     record(action="org.move", actor=actor, org=org, target=org,
            before={"parent": old_parent.code}, after={"parent": new_parent.code})
     return org
@@ -500,8 +521,6 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
 @transaction.atomic
 def org_delete(*, actor: Actor, org: Org) -> None:
     """The direct superior admin deletes an empty org (no subordinate orgs, members or cadres)."""
-    from members.models import Cadre, Member
-
     if not actor.is_direct_superior_admin_of(org):
         raise PermissionDenied
     lock_tree()

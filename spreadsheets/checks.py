@@ -12,6 +12,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from django.utils.translation import gettext as _
 
+from zhtj.errors import UserError
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # Per zip member: a compression ratio above this on a large member is a zip bomb, not a spreadsheet.
@@ -23,12 +25,8 @@ HEAD_BYTES = 4 * 1024 * 1024
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"%PDF")
 
 
-class FileError(Exception):
+class FileError(UserError):
     """The file as a whole cannot be read; str(exc) is the user-facing sentence."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def password_error() -> FileError:

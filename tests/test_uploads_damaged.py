@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from imports.models import ImportJob, ImportStatus
 from members.models import Member
 from orgs.models import Org

@@ -1,4 +1,7 @@
-"""Read-only transfer queries: who is in transfer, what an admin may see, and the target-org search."""
+"""Read-only transfer queries: who is in transfer, what an admin may see, and the target-org search.
+
+See docs/transfers.md.
+"""
 
 from collections.abc import Iterable
 
@@ -9,6 +12,7 @@ from members import idnumber
 from members.models import Member
 from orgs.models import Category, Org
 from orgs.permissions import Actor
+from orgs.tree import ancestor_paths
 
 from .models import Transfer
 
@@ -33,11 +37,6 @@ def members_in_transfer_ids(ids: Iterable[int]) -> set[int]:
     return set(Transfer.objects.open().filter(member_id__in=ids).values_list("member_id", flat=True))
 
 
-def open_transfer_for(member: Member | int) -> Transfer | None:
-    member_id = getattr(member, "pk", member)
-    return Transfer.objects.open().filter(member_id=member_id).first()
-
-
 def find_member(*, name: str, id_number: str) -> Member | None:
     """The member whose name AND ID number both match, else None (no hint about who exists)."""
     name = " ".join((name or "").split())
@@ -59,7 +58,8 @@ def _with_related(qs: QuerySet[Transfer]) -> QuerySet[Transfer]:
 
 
 def _in_subtree(prefix: str, org: Org) -> Q:
-    return Q(**{f"{prefix}__tree_id": org.tree_id, f"{prefix}__lft__gte": org.lft, f"{prefix}__rght__lte": org.rght})
+    # A range of lft alone (the same orgs): the planner estimates one column's range right (docs/performance.md).
+    return Q(**{f"{prefix}__tree_id": org.tree_id, f"{prefix}__lft__gte": org.lft, f"{prefix}__lft__lte": org.rght})
 
 
 def transfers_visible_to(actor: Actor) -> QuerySet[Transfer]:
@@ -128,19 +128,10 @@ def search_orgs(query: str, *, limit: int = ORG_SEARCH_LIMIT) -> list[dict]:
         .order_by("tree_id", "lft")[:limit]
     )
     # One query for every ancestor of every hit, to build the "root / … / org" paths.
-    ancestor_q = Q()
-    for org in orgs:
-        ancestor_q |= Q(tree_id=org.tree_id, lft__lt=org.lft, rght__gt=org.rght)
-    ancestors = (
-        list(Org.objects.filter(ancestor_q).order_by("lft").values("tree_id", "lft", "rght", "short_name"))
-        if orgs else []
-    )
+    paths = ancestor_paths(orgs, fields=("short_name",))
     results = []
     for org in orgs:
-        names = [
-            a["short_name"] for a in ancestors
-            if a["tree_id"] == org.tree_id and a["lft"] < org.lft and a["rght"] > org.rght
-        ]
+        names = [a.short_name for a in paths[org.pk]]
         results.append({
             "id": org.pk,
             "code": org.code,
