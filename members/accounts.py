@@ -271,6 +271,29 @@ def reset_code_issue(*, actor: Actor, person: Person) -> str:
     return format_code(code)
 
 
+def reset_code_issue_by_operator(*, id_number: str) -> tuple[str, dt.datetime]:
+    """An operator's reset code (manage.py issue_reset_code) for a person nobody in the tree may control, such
+    as a top-level org's admin: returns the code (shown once) and its expiry. Audited as done by the operator.
+    Raises AccountError for a malformed or unknown ID number."""
+    try:
+        number = idnumber.parse(id_number).number
+    except ValidationError as exc:
+        raise AccountError(exc.messages) from None
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    now = timezone.now()
+    expires = now + dt.timedelta(hours=settings.ZHTJ_RESET_CODE_HOURS)
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().filter(id_number=number).first()
+        if locked is None:
+            raise AccountError(_("No person has this ID number."))
+        replaced = ResetCode.objects.filter(person=locked, used_at__isnull=True).delete()[0]
+        ResetCode.objects.create(person=locked, code_hash=hash_code(code), created_by=None, created_at=now,
+                                 expires_at=expires)
+        record(action="reset_code.issued", target=locked, org=_home_org(locked), reason="manage.py issue_reset_code",
+               after={"hours": settings.ZHTJ_RESET_CODE_HOURS, "replaced": replaced, "by": "operator"})
+    return format_code(code), expires
+
+
 def reset_password_with_code(*, id_number: str, code: str, new_password: str, ip: str | None = None) -> Person:
     """Set a new password with a reset code: the code is consumed atomically (one use, ever)."""
     account = idnumber.normalize(id_number)

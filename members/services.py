@@ -352,6 +352,12 @@ def member_update(*, actor: Actor, member: Member, changes: dict[str, Any], reas
     before_input = MemberInput.from_member(member)
     proposed = _normalized(replace(before_input, **{f: changes[f] for f in IDENTITY_FIELDS if f in changes}))
     identity_changed = [f for f in IDENTITY_FIELDS if getattr(proposed, f) != getattr(before_input, f)]
+    if identity_changed and not controls_person(actor, member.person):
+        # The name and ID number are the account's (the login, the reset-code check): a branch admin does not
+        # correct those of someone who is also held elsewhere or administers an org (orgs.permissions).
+        message = _("The name and ID number of this person can only be corrected by an admin above every"
+                    " organization they belong to or administer.")
+        raise MemberError(message, {f: message for f in identity_changed})
     if identity_changed and not reason:
         raise MemberError(errors={"reason": _("Give the reason for correcting the name or the ID number.")})
     before = _apply_changes(member, changes, today=_today())
