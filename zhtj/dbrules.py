@@ -3,7 +3,11 @@
 Check constraints cannot look at another row, so these rules are triggers:
 - containment: a branch is a leaf; a general branch holds only branches;
 - a member belongs to an org whose type is a branch;
-- the audit trail is append-only.
+- the audit trail is append-only: UPDATE and DELETE are refused on both backends.
+
+Only wiping the whole database empties the audit table: `manage.py flush` (also every transactional test's
+teardown). PostgreSQL flushes with TRUNCATE, which row triggers do not see; SQLite flushes with DELETE, so the
+flush command (orgs/management/commands/flush.py) lifts the SQLite delete rule around its own statements.
 
 SQLite rebuilds a table on most ALTERs and drops its triggers, so install() is idempotent and runs after
 every migrate (see orgs.apps) as well as from the migrations.
@@ -27,6 +31,7 @@ SQLITE = [
     "DROP TRIGGER IF EXISTS zhtj_member_in_branch_ins",
     "DROP TRIGGER IF EXISTS zhtj_member_in_branch_upd",
     "DROP TRIGGER IF EXISTS zhtj_audit_no_update",
+    "DROP TRIGGER IF EXISTS zhtj_audit_no_delete",
     *[
         f"""CREATE TRIGGER zhtj_org_containment_{suffix} BEFORE {event} ON orgs_org
         WHEN NEW.parent_id IS NOT NULL AND ({_PARENT_CATEGORY} = 'branch'
@@ -47,9 +52,9 @@ SQLITE = [
         BEGIN SELECT RAISE(ABORT, '{MEMBER_MESSAGE}'); END"""
         for suffix, event in (("ins", "INSERT"), ("upd", "UPDATE OF branch_id"))
     ],
-    # Django's test flush empties tables with DELETE on SQLite, so only UPDATE is refused here;
-    # PostgreSQL (production) refuses both.
     f"""CREATE TRIGGER zhtj_audit_no_update BEFORE UPDATE ON approvals_auditentry
+    BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""",
+    f"""CREATE TRIGGER zhtj_audit_no_delete BEFORE DELETE ON approvals_auditentry
     BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END""",
 ]
 
@@ -113,6 +118,8 @@ POSTGRES = [
     FOR EACH ROW EXECUTE FUNCTION zhtj_audit_append_only()""",
 ]
 
+SQLITE_AUDIT_DELETE_TRIGGER = "zhtj_audit_no_delete"
+
 REQUIRED_TABLES = {"orgs_org", "orgs_orgtype", "members_member", "approvals_auditentry"}
 
 
@@ -125,3 +132,10 @@ def install(connection: BaseDatabaseWrapper) -> bool:
         for sql in statements:
             cursor.execute(sql)
     return True
+
+
+def lift_audit_delete_rule(connection: BaseDatabaseWrapper) -> None:
+    """Drop SQLite's audit delete trigger for a whole-database flush; install() puts it back."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {SQLITE_AUDIT_DELETE_TRIGGER}")
