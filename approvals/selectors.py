@@ -206,7 +206,7 @@ def audit_entries(
         return AuditEntry.objects.none()
     org = actor.org
     qs = AuditEntry.objects.filter(
-        org__tree_id=org.tree_id, org__lft__gte=org.lft, org__rght__lte=org.rght
+        org__tree_id=org.tree_id, org__lft__gte=org.lft, org__lft__lte=org.rght
     ).select_related("actor", "acting_org", "org")
     if action:
         qs = qs.filter(action__startswith=action)

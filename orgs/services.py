@@ -28,6 +28,7 @@ from spreadsheets.workbook import open_workbook
 from spreadsheets.xlsx_stream import XlsxError
 from zhtj.errors import UserError
 
+from .counts import shift_subtree
 from .models import Org, OrgType, may_contain
 from .permissions import Actor
 from .tree import lock_tree
@@ -500,9 +501,14 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
         raise OrgError(problem, field="parent_code")
     _check_sibling_name(new_parent, org.short_name)
     old_parent = org.parent
+    # Read before the move (the new parent's ancestors stay the same: it is not inside the moved subtree).
+    old_ancestors = list(org.get_ancestors().values_list("pk", flat=True))
+    new_ancestors = [*new_parent.get_ancestors().values_list("pk", flat=True), new_parent.pk]
     org.parent = new_parent
     # django-mptt moves the subtree and renumbers, under our lock (a rename of a sibling takes no tree lock).
     _save_checking_sibling_name(org, parent=new_parent, short_name=org.short_name)
+    # The member-count triggers follow member writes only: the moved subtree's count changes sides here.
+    shift_subtree(org=org, old_ancestor_ids=old_ancestors, new_ancestor_ids=new_ancestors)
     record(action="org.move", actor=actor, org=org, target=org,
            before={"parent": old_parent.code}, after={"parent": new_parent.code})
     return org

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "approvals",
     "transfers",
     "imports",
+    "dataset",
 ]
 
 MIDDLEWARE = [
