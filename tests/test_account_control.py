@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members import accounts
 from members.models import Cadre, Member, Person, ResetCode
 from orgs.models import Org, OrgAdmin
