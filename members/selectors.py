@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce, Reverse
 from django.utils import timezone
 
 from orgs.models import Org, SubtreeCount
+from orgs.permissions import Actor, personal_data_whole_q
 
 from . import idnumber
 from .choices import MemberStatus, PoliticalStatus
@@ -116,9 +117,14 @@ def members_of(org: Org) -> QuerySet[Member]:
     )
 
 
-def search_filter(q: str) -> Q:
+def search_filter(q: str, *, partial_scope: Q | None = None) -> Q:
     """Name (contains), ID number (whole, its last 4–6 characters, or as the list masks it) or phone (whole, a
-    part of 4+ digits, or as the list masks it)."""
+    part of 4+ digits, or as the list masks it).
+
+    Parts of an ID number or phone match only the rows in partial_scope — those whose values the viewer sees
+    whole (orgs.permissions.personal_data_whole_q; None: every row). Elsewhere the viewer sees them masked, and
+    a part would confirm the hidden digits one guess at a time, so only the whole value (or the masked form,
+    which holds only the digits shown) matches."""
     q = q.strip()
     if not q:
         return Q()
@@ -130,20 +136,25 @@ def search_filter(q: str) -> Q:
     if masked:
         return Q(person__phone__startswith=masked[1], person__phone__endswith=masked[2])
     condition = Q(person__name__icontains=q)
+    partial: list[Q] = []
     if len(number) == 18:
         condition |= Q(person__id_number=number)
     elif _DIGITS.match(number) and 4 <= len(number) <= 6:
         # The tail as a prefix of the reversed number: an index range (PostgreSQL), not a scan of every person.
-        condition |= Q(id_tail__startswith=number[::-1])
+        partial.append(Q(id_tail__startswith=number[::-1]))
     digits = re.sub(r"\D", "", number)
     if len(digits) == 11:
         condition |= Q(person__phone=digits)
     elif len(digits) >= 4 and digits == number:
-        condition |= Q(person__phone__contains=digits)
+        partial.append(Q(person__phone__contains=digits))
+    for part in partial:
+        condition |= part if partial_scope is None else (part & partial_scope)
     return condition
 
 
-def member_queryset(org: Org, query: MemberQuery) -> QuerySet[Member]:
+def member_queryset(org: Org, query: MemberQuery, *, actor: Actor | None = None) -> QuerySet[Member]:
+    """The list's rows; with an actor, the search matches parts of ID numbers and phones only in the rows the
+    actor sees whole (without one, in none)."""
     # id_tail: search_filter's ID-tail lookup (an alias: computed only where a filter uses it).
     qs = members_of(org).select_related("person", "branch").alias(id_tail=Reverse("person__id_number"))
     if query.status:
@@ -153,7 +164,8 @@ def member_queryset(org: Org, query: MemberQuery) -> QuerySet[Member]:
     if query.gender:
         qs = qs.filter(person__gender=query.gender)
     if query.q:
-        qs = qs.filter(search_filter(query.q))
+        scope = personal_data_whole_q(actor) if actor is not None else Q(pk__in=[])
+        qs = qs.filter(search_filter(query.q, partial_scope=scope))
     return qs.order_by(*_ordering(query.sort))
 
 
@@ -250,11 +262,13 @@ def _beyond_columns(columns: tuple, values: tuple, strict: str) -> Q:
         Q(**{columns[0]: values[0]}) & _beyond_columns(columns[1:], values[1:], strict))
 
 
-def member_page(org: Org, query: MemberQuery, *, per_page: int | None = None) -> MemberPage:
+def member_page(
+    org: Org, query: MemberQuery, *, actor: Actor | None = None, per_page: int | None = None,
+) -> MemberPage:
     """One page of the member list: four queries at most (total, cursor row, rows, open transfers), whatever
     the subtree's size."""
     per_page = per_page or PAGE_SIZE
-    qs = member_queryset(org, query).only(
+    qs = member_queryset(org, query, actor=actor).only(
         "pk", "status", "political_status", "joined_on", "ethnicity", "development_number", "branch_id",
         "person__id", "person__name", "person__id_number", "person__gender", "person__birth_date",
         "person__phone", "branch__id", "branch__short_name",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orgs.permissions import Actor, get_org_for, require
+from orgs.permissions import Actor, get_org_for, require, sees_personal_data_whole
 
 from . import selectors, services
 from .choices import MemberStatus, PoliticalStatus
@@ -48,7 +48,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
     query = selectors.MemberQuery.from_params(request.GET)
-    page = selectors.member_page(org, query)
+    page = selectors.member_page(org, query, actor=actor)
     htmx = request.headers.get("HX-Request") == "true"
     return render(request, "members/_member_rows.html" if htmx else "members/list.html", {
         "oob": htmx,  # a filtered htmx response also refreshes the total and the export link's filters
@@ -110,9 +110,8 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     member = _member_for(actor, pk)
-    # Whole to the branch's admin and its direct superior admin (who edit it), masked to admins above.
     may_edit = services.may_manage_members(actor, member.branch)
-    show_whole = may_edit
+    show_whole = sees_personal_data_whole(actor, member.branch)  # by the record's branch, as the list and export
     if member.person_id == request.user.pk and not show_whole:
         return redirect("my_record")
     in_transfer = member_in_transfer(member)
