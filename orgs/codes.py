@@ -32,7 +32,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.audit import record
+from audit.services import record
 from members import idnumber, throttle
 from members.choices import Position
 from members.models import Cadre, Person

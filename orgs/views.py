@@ -8,21 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
 from .permissions import Actor, get_org_for, require
-
-
-def _optional_url(name: str, pk: int) -> str | None:
-    """The URL of a page another app provides, or None while that app does not provide it yet."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -67,11 +59,10 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_edit": actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org),
         "may_delete": actor.is_direct_superior_admin_of(org),
         "may_move": services.may_move(actor, org),
-        "codes_url": _optional_url("org_codes", org.pk) if actor.is_admin_of(org) and not org.is_branch else None,
-        "admin_change_url": _optional_url("admin_change", org.pk)
+        "codes_url": reverse("org_codes", args=[org.pk]) if actor.is_admin_of(org) and not org.is_branch else None,
+        "admin_change_url": reverse("admin_change", args=[org.pk])
         if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
-        "members_url": _optional_url("member_list", org.pk),
-        "member_detail_links": _optional_url("member_detail", 0) is not None,
+        "members_url": reverse("member_list", args=[org.pk]),
         "more_members": max(detail.member_count - len(detail.members), 0) if org.is_branch else 0,
     })
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
-from approvals.audit import record
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
+from audit.services import record
 from members.models import Member
 from orgs.models import Org
 

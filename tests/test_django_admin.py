@@ -11,7 +11,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from imports.models import ImportJob
 from members.models import Cadre, Member, Person
 from orgs.models import Org, OrgAdmin, OrgType, RegistrationCode
@@ -19,7 +20,7 @@ from transfers.models import Transfer
 
 from . import factories as f
 
-BUSINESS_APPS = ("orgs", "members", "approvals", "transfers", "imports")
+BUSINESS_APPS = ("orgs", "members", "approvals", "transfers", "imports", "audit")
 # Models with no admin page at all: reset codes hold nothing an operator should look at (only a hash).
 NOT_REGISTERED = {"members.resetcode"}
 

@@ -20,7 +20,8 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 from openpyxl import Workbook
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from imports.models import ImportJob
 from members.middleware import ACTING_ORG_SESSION_KEY
 from members.models import Cadre, Member, Person, ResetCode
