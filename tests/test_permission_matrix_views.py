@@ -388,6 +388,8 @@ CASES += [
          setup=_import_job),
     Case("import_retry", "post", at_branch(own=302, superior=403, ancestor=403), MADE, target="branch",
          setup=_import_job, changes=OWN),
+    # The health check is public (load balancers): it says only whether the database and cache answer.
+    Case("healthz", "get", everyone(200)),
     # Public helpers that grant nothing: the language switch and the captcha.
     Case("set_language", "post", everyone(302), data=lambda tree: {"language": "en", "next": "/"},
          changes=frozenset()),
