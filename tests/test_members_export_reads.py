@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members import export
 
 from .conftest import login_as
