@@ -373,7 +373,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                     # that grew with every batch: 30 ms a lookup at 50,000 rows instead of 2.
                     cursor.execute("SET LOCAL enable_seqscan = off")
             org = Org.objects.select_for_update(of=("self",)).select_related("type").get(pk=job.org_id)
-            checker = RowChecker(org, job.kind, today=today)
+            checker = RowChecker(org, job.kind, today=today, actor=actor)
             clock.lap("open")
             if data.last_row is not None:
                 large = data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
