@@ -29,10 +29,13 @@ from django.core.cache import cache
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from approvals import audit
+from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor
 
@@ -164,13 +167,26 @@ def start_job(job: ImportJob) -> None:
         run_job(job.pk)
 
 
+def _tell_uploader(job: ImportJob, text: str, **params) -> None:
+    """The person who uploaded the file learns how it ended (a job may finish on a worker, long after)."""
+    if job.created_by_id is None:
+        return  # an operator at the command line reads the outcome there
+    notify(recipient=job.created_by, kind=MessageKind.IMPORT_FINISHED, text=text,
+           link=reverse("import_job", args=[job.pk]),
+           params={"file": job.file_name, "org": job.org.short_name, **params})
+
+
 def _fail_file(job: ImportJob, message: str) -> None:
     job.status = ImportStatus.FAILED
     job.error_message = message
     job.retryable = False
     job.finished_at = timezone.now()
     _delete_upload(job)
-    job.save()
+    with transaction.atomic():
+        job.save()
+        if job.background:  # a form shows a small file's refusal at once; a background job's is told here
+            _tell_uploader(job, gettext_noop("The import of %(file)s into %(org)s failed: %(error)s"),
+                           error=message)
 
 
 def _delete_upload(job: ImportJob) -> None:
@@ -226,10 +242,16 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
         return None
     except Exception:
         log.exception("import job %s crashed", job.pk)
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
-            error_message=_("The import stopped because of an unexpected error, so nothing was imported. You can"
-                            " run it again."))
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
+                error_message=_("The import stopped because of an unexpected error, so nothing was imported. You"
+                                " can run it again."))
+            if job.background:
+                _tell_uploader(job, gettext_noop(
+                    "The import of %(file)s into %(org)s stopped because of an unexpected error; nothing was"
+                    " imported. You can run it again."
+                ))
         return None
     finally:
         release_job_lock(job.pk)
@@ -412,6 +434,9 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
             audit.record(action="import.finished", actor=actor, org=org, target=job,
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
+            _tell_uploader(job, gettext_noop(
+                "The import of %(file)s into %(org)s finished: %(imported)s imported, %(failed)s not imported."
+            ), imported=result.imported, failed=result.failed)
             clock.lap("failures")
         clock.lap("commit")  # the COMMIT itself
     except BaseException:
