@@ -15,6 +15,7 @@ from orgs.permissions import get_org_for, may_decide, require
 from . import selectors, services
 from .forms import AdminChangeForm, AuditFilterForm, BulkDecisionForm, DecisionForm
 from .models import ApprovalRequest
+from .worklist import task_items
 
 PAGE_SIZE = 50
 
@@ -52,7 +53,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = selectors.request_rows(actor, list(page.object_list), check_stale=not decided)
     return render(request, "approvals/inbox.html", {
         "page": page, "rows": rows, "decided": decided,
-        "form": DecisionForm(),
+        "form": DecisionForm(), "tasks": [] if decided else task_items(actor),
     })
 
 

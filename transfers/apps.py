@@ -10,6 +10,7 @@ class TransfersConfig(AppConfig):
 
     def ready(self) -> None:
         # A registry, not a signal: the approvals engine learns the transfers' kinds here.
-        from .kinds import register_kinds
+        from .kinds import register_kinds, register_task_sources
 
         register_kinds()
+        register_task_sources()
