@@ -37,7 +37,7 @@ from django.utils.translation import gettext_noop
 from approvals import audit
 from notifications.services import MessageKind, notify
 from orgs.models import Org
-from orgs.permissions import Actor
+from orgs.permissions import Actor, may_import_into
 
 from .columns import kind_for_org
 from .commit import commit_rows
@@ -118,8 +118,9 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
 
     actor None is an operator at the command line (manage.py import_members).
     """
-    if actor is not None and not actor.is_admin_of(org):
-        raise ImportRefused(_("Only the organization's own admin may import into it."))
+    if actor is not None and not may_import_into(actor, org):
+        raise ImportRefused(_("Only the organization's own admin (for a branch, also its direct superior admin) may"
+                              " import into it."))
     name = Path(upload.name or "upload.xlsx").name[:200]
     job = ImportJob(org=org, kind=kind_for_org(org), file_name=name, file_size=upload.size or 0,
                     created_by=getattr(actor, "person", None) if actor is not None else None,
@@ -463,8 +464,9 @@ def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
     refresh_stale(job)
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if actor is not None and not actor.is_admin_of(locked.org):
-            raise ImportRefused(_("Only the organization's own admin may import into it."))
+        if actor is not None and not may_import_into(actor, locked.org):
+            raise ImportRefused(_("Only the organization's own admin (for a branch, also its direct superior admin)"
+                                  " may import into it."))
         if locked.status != ImportStatus.FAILED or not locked.retryable or not locked.file:
             raise ImportRefused(_("This import cannot be run again; upload the file again instead."))
         locked.status = ImportStatus.QUEUED

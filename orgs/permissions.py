@@ -118,3 +118,16 @@ def may_decide(actor: Actor, request) -> bool:
         return True
     kind = KINDS.get(request.kind)
     return bool(kind is not None and kind.superior_may_decide and actor.is_direct_superior_admin_of(org))
+
+
+def may_add_members_to(actor: Actor, branch: Org) -> bool:
+    """Members are entered or imported into a branch by its admin or the admin of its direct superior
+    (FAQ §1 and §5); nobody adds members to an org that is not a branch."""
+    return branch.is_branch and (actor.is_admin_of(branch) or actor.is_direct_superior_admin_of(branch))
+
+
+def may_import_into(actor: Actor, org: Org) -> bool:
+    """A branch imports members (may_add_members_to); a higher org imports its own cadres, by its own admin."""
+    if org.is_branch:
+        return may_add_members_to(actor, org)
+    return actor.is_admin_of(org)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
-from .permissions import Actor, get_org_for, require
+from .permissions import Actor, get_org_for, may_add_members_to, require
 
 
 def _optional_url(name: str, pk: int) -> str | None:
@@ -71,8 +71,30 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "admin_change_url": _optional_url("admin_change", org.pk)
         if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
         "members_url": _optional_url("member_list", org.pk),
+        "may_add_members": may_add_members_to(actor, org),
+        "may_add_people": actor.is_admin_of(org) and not org.is_branch,
+        "child_import": actor.is_admin_of(org) and not org.is_branch,
         "member_detail_links": _optional_url("member_detail", 0) is not None,
         "more_members": max(detail.member_count - len(detail.members), 0) if org.is_branch else 0,
+    })
+
+
+@login_required
+@require_GET
+def org_add_people(request: HttpRequest, pk: int) -> HttpResponse:
+    """添加团员团干部: one entry to add or import members into a child branch and the org's own cadres."""
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    require(actor.is_admin_of(org))
+    children = [] if org.is_branch else selectors.children_with_counts(org)
+    if org.is_branch:
+        branches = [selectors.org_with_count(org.pk)]
+    else:
+        branches = [c for c in children if may_add_members_to(actor, c)]
+    return render(request, "orgs/add_people.html", {
+        "org": org, "branches": branches, "import_cadres": not org.is_branch,
+        # Lower orgs (a general branch under a work committee) enter their branches' members themselves.
+        "lower_orgs": [c for c in children if not c.is_branch],
     })
 
 

@@ -131,6 +131,8 @@ CASES = [
     Case("org_bulk_create", "get", expect(superior=403, ancestor=403), GB),
     Case("org_bulk_create", "post", expect(own=302, superior=403, ancestor=403), GB, lambda tree: {"file": _xlsx()}),
     Case("org_bulk_template", "get", expect(superior=403, ancestor=403), GB),
+    Case("org_add_people", "get", expect(superior=403, ancestor=403), GB),
+    Case("org_add_people", "post", everyone(405, anonymous=LOGIN), GB),
     Case("org_edit", "get", expect(ancestor=403), GB),
     Case("org_edit", "post", expect(own=302, superior=302, ancestor=403), GB,
          lambda tree: {"short_name": "改名总支", "full_name": "改名总支全称", "contact_phone": "",
