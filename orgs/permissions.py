@@ -120,6 +120,12 @@ def may_decide(actor: Actor, request) -> bool:
     return bool(kind is not None and kind.superior_may_decide and actor.is_direct_superior_admin_of(org))
 
 
+def may_edit_info_at_once(actor: Actor, org: Org) -> bool:
+    """Who edits an org's info without approval: its direct superior admin, and — since nobody is above it —
+    the own admin of a top-level org (FAQ §2). Both edits are audited."""
+    return actor.is_direct_superior_admin_of(org) or (org.parent_id is None and actor.is_admin_of(org))
+
+
 def may_add_members_to(actor: Actor, branch: Org) -> bool:
     """Members are entered or imported into a branch by its admin or the admin of its direct superior
     (FAQ §1 and §5); nobody adds members to an org that is not a branch."""

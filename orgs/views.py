@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
-from .permissions import Actor, get_org_for, may_add_members_to, require
+from .permissions import Actor, get_org_for, may_add_members_to, may_edit_info_at_once, require
 
 
 def _optional_url(name: str, pk: int) -> str | None:
@@ -163,7 +163,7 @@ def org_bulk_template(request: HttpRequest, pk: int) -> HttpResponse:
 def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
-    at_once = actor.is_direct_superior_admin_of(org)
+    at_once = may_edit_info_at_once(actor, org)
     require(at_once or actor.is_admin_of(org))
     initial = {name: getattr(org, name) for name in services.INFO_FIELDS}
     form = OrgEditForm(request.POST or None, initial=initial)
@@ -181,7 +181,9 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing was changed."))
             return redirect("org_detail", pk=org.pk)
-    return render(request, "orgs/edit.html", {"org": org, "form": form, "at_once": at_once})
+    return render(request, "orgs/edit.html", {
+        "org": org, "form": form, "at_once": at_once, "top_level": at_once and org.parent_id is None,
+    })
 
 
 @login_required
