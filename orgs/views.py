@@ -60,7 +60,10 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
     detail = selectors.org_detail(actor, org)
+    own = actor.is_admin_of(org)
     return render(request, "orgs/detail.html", {
+        "next_steps": selectors.admin_next_steps(detail) if own else None,
+        "complete_url": _optional_url("org_complete", org.pk) if own else None,
         "org": detail.org,
         "detail": detail,
         "may_create": actor.is_admin_of(org) and not org.is_branch,

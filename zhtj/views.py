@@ -5,6 +5,8 @@ from django.shortcuts import redirect, render
 
 from orgs.permissions import administered_orgs
 
+from .home import member_home
+
 
 @login_required
 def home(request):
@@ -13,4 +15,4 @@ def home(request):
         return redirect("org_detail", pk=actor.org.pk)
     if administered_orgs(request.user).exists():
         return redirect("choose_org")
-    return render(request, "home.html")
+    return render(request, "home.html", {"home": member_home(actor)})
