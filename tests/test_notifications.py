@@ -212,10 +212,10 @@ def test_transfer_rejection_tells_the_member_the_reason(tree):
 
 
 @pytest.mark.django_db
-def test_withdrawal_by_the_other_side_tells_the_requester(tree):
+def test_withdrawal_by_someone_else_tells_the_requester(tree):
     transfer = out(tree, tree.sibling)
     Message.objects.all().delete()
-    transfers.transfer_withdraw(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling))
+    transfers.transfer_withdraw(transfer_id=transfer.pk, actor=act(tree.gb_admin, tree.gb))
     assert addressees() == {(tree.branch.pk, None, "request_decided"), (None, tree.member.person_id, "transfer")}
 
 

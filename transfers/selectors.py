@@ -33,6 +33,11 @@ def members_in_transfer_ids(ids: Iterable[int]) -> set[int]:
     return set(Transfer.objects.open().filter(member_id__in=ids).values_list("member_id", flat=True))
 
 
+def without_open_transfer(members: QuerySet[Member]) -> QuerySet[Member]:
+    """These members less those already in a transfer (one subquery): lists that offer members to transfer."""
+    return members.exclude(pk__in=Transfer.objects.open().values("member_id"))
+
+
 def open_transfer_for(member: Member | int) -> Transfer | None:
     member_id = getattr(member, "pk", member)
     return Transfer.objects.open().filter(member_id=member_id).first()

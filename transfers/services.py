@@ -279,16 +279,18 @@ def is_side_admin(actor: Actor, transfer: Transfer) -> bool:
 
 
 def may_withdraw_transfer(actor: Actor, transfer: Transfer) -> bool:
-    """Either side, or whoever submitted it."""
-    return transfer.submitted_by_id == getattr(actor.person, "pk", None) or is_side_admin(actor, transfer)
+    """The submitting side withdraws: whoever submitted it, the admin now acting for the org it was submitted
+    for, or that org's direct superior admin. The deciding side rejects instead (with a reason)."""
+    if transfer.submitted_by_id == getattr(actor.person, "pk", None):
+        return True
+    submitted_for = transfer.submitted_for
+    return actor.is_admin_of(submitted_for) or actor.is_direct_superior_admin_of(submitted_for)
 
 
 def may_withdraw(request: ApprovalRequest, actor: Actor) -> bool:
-    """The engine's may_withdraw hook: either side may withdraw a pending transfer."""
-    transfer = (
-        Transfer.objects.select_related("source_branch", "target_org").filter(pk=request.target_id).first()
-    )
-    return transfer is not None and is_side_admin(actor, transfer)
+    """The engine's may_withdraw hook: the submitting side only (may_withdraw_transfer)."""
+    transfer = Transfer.objects.select_related("submitted_for").filter(pk=request.target_id).first()
+    return transfer is not None and may_withdraw_transfer(actor, transfer)
 
 
 def _request_id(transfer_id: int) -> int:
