@@ -26,10 +26,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _chosen_children(org: Org, request: HttpRequest) -> list[Org] | None:
-    """The direct subordinates picked in the form (all of them with `all`); None if any id is not one."""
+    """The direct subordinates picked in the form; with `all`, those without an admin (a code replaces the
+    current admin, so nobody's role is put up for takeover unless chosen by name). None if any id is not one."""
     children = Org.objects.filter(parent=org).select_related("type", "parent")
     if request.POST.get("all"):
-        return list(children)
+        return list(children.filter(admin_assignment__isnull=True))
     raw = request.POST.getlist("orgs")
     try:
         ids = {int(value) for value in raw}
@@ -60,6 +61,9 @@ def org_codes(request: HttpRequest, pk: int) -> HttpResponse:
             if chosen is None:
                 messages.error(request, _("Some of the chosen organizations are not direct subordinates of %(org)s;"
                                           " nothing was generated.") % {"org": org.short_name})
+            elif not chosen and request.POST.get("all"):
+                messages.error(request, _("Every direct subordinate already has an admin, so nothing was generated."
+                                          " To replace an admin, tick that organization and generate for it."))
             else:
                 try:
                     rows = codes.codes_issue_bulk(actor=actor, orgs=chosen)

@@ -146,7 +146,7 @@ CASES = [
     Case("org_codes", "post", expect(superior=403, ancestor=403), GB,
          lambda tree: {"action": "generate", "org": tree.branch.pk}, then=_one_code_for_branch),
     Case("org_codes", "post", expect(superior=403, ancestor=403), GB,
-         lambda tree: {"action": "export", "all": "1"}, then=_xlsx_response),
+         lambda tree: {"action": "export", "orgs": [tree.branch.pk, tree.branch2.pk]}, then=_xlsx_response),
     Case("org_complete", "get", expect(superior=403, ancestor=403), GB),
     Case("org_complete", "post", expect(own=302, superior=403, ancestor=403), GB,
          lambda tree: {"contact_phone": "010-66001234", "contact_email": "", "secretary_name": "矩阵书记",
