@@ -124,6 +124,7 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
     name = Path(upload.name or "upload.xlsx").name[:200]
     job = ImportJob(org=org, kind=kind_for_org(org), file_name=name, file_size=upload.size or 0,
                     created_by=getattr(actor, "person", None) if actor is not None else None,
+                    created_for=getattr(actor, "org", None) if actor is not None else None,
                     uploader_ip=getattr(actor, "ip", None) or None)
     if (upload.size or 0) > settings.ZHTJ_IMPORT_MAX_BYTES:
         job.status, job.error_message = ImportStatus.FAILED, too_big_message(upload.size)
@@ -203,8 +204,8 @@ def _claim(job_id: int) -> ImportJob | None:
     from .selectors import is_stale, release_job_lock, try_job_lock
 
     with transaction.atomic():
-        job = (ImportJob.objects.select_for_update(of=("self",)).select_related("org__type", "created_by")
-               .get(pk=job_id))
+        job = (ImportJob.objects.select_for_update(of=("self",))
+               .select_related("org__type", "created_by", "created_for").get(pk=job_id))
         if job.status == ImportStatus.RUNNING and is_stale(job):
             pass  # a redelivered task after a killed worker: run it again
         elif job.status != ImportStatus.QUEUED:
@@ -233,7 +234,7 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     if job is None:
         return None
     if actor is None and job.created_by is not None:
-        actor = Actor(person=job.created_by, org=job.org, ip=job.uploader_ip)
+        actor = Actor(person=job.created_by, org=job.created_for or job.org, ip=job.uploader_ip)
     elif actor is not None and actor.ip is None and job.uploader_ip:
         actor = replace(actor, ip=job.uploader_ip)
     try:

@@ -119,3 +119,16 @@ def test_nav_entry_for_higher_orgs_is_add_people(client, tree):
     login_as(client, tree.gb_admin, tree.gb)
     page = client.get(reverse("org_detail", args=[tree.gb.pk])).content.decode()
     assert f'href="{reverse("org_add_people", args=[tree.gb.pk])}" data-testid="nav-import"' in page
+
+
+def test_a_superiors_import_is_audited_as_acting_for_the_superior(client, tree, media):  # noqa: F811
+    from approvals.models import AuditEntry
+
+    login_as(client, tree.gb_admin, tree.gb)
+    client.post(reverse("import_home", args=[tree.branch.pk]), {"file": upload(xlsx([member_row("王三")]))})
+    job = ImportJob.objects.get()
+    assert job.created_for == tree.gb
+    entries = AuditEntry.objects.filter(action__in=["member.imported", "import.finished"])
+    assert entries.count() == 2
+    assert all(e.actor == tree.gb_admin and e.acting_org_id == tree.gb.pk and e.org_id == tree.branch.pk
+               for e in entries)
