@@ -154,7 +154,7 @@ def member_set_status(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.member_set_status(actor=actor, member=member, status=form.cleaned_data["status"],
-                                       reason=form.cleaned_data["reason"])
+                                       reason=form.cleaned_data["reason"], confirmed=form.cleaned_data["confirm"])
         except MemberError as exc:
             messages.error(request, exc.message)
         else:
