@@ -46,6 +46,12 @@ def test_member_reads_a_decision_message_on_a_phone(browser, live_server, e2e_se
         page.goto(f"{live_server.url}/messages/")
         assert page.get_by_test_id("unread-badge").count() == 0
         assert page.get_by_test_id("unread-count-phone").count() == 0
+        # Their requests read on the phone too: one card per request, the status on screen.
+        page.goto(f"{live_server.url}/my/requests/")
+        status = page.locator("[data-testid=my-request] [data-testid=status]").first
+        box = status.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()
 
