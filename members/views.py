@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,7 +75,9 @@ def member_export(request: HttpRequest, pk: int) -> HttpResponse:
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="members-{org.code}-{stamp}-personal-data.xlsx"'
+    # Named in the reader's language; the "personal data" words warn whoever finds the file later (PIPL).
+    name = _("%(org)s-members-%(stamp)s-personal-data.xlsx") % {"org": org.short_name, "stamp": stamp}
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -71,8 +72,9 @@ def org_codes(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.error(request, exc.message)
                 else:
                     response = HttpResponse(codes.codes_workbook(rows), content_type=XLSX)
-                    name = f"registration-codes-{org.code}-{timezone.localdate():%Y%m%d}.xlsx"
-                    response["Content-Disposition"] = f'attachment; filename="{name}"'
+                    name = _("%(org)s-registration-codes-%(date)s.xlsx") % {
+                        "org": org.short_name, "date": f"{timezone.localdate():%Y%m%d}"}
+                    response["Content-Disposition"] = content_disposition_header(True, name)
                     return response
         else:
             messages.error(request, _("Unknown action."))

@@ -200,7 +200,11 @@ def test_member_export_permission_matrix(tree, who):
 def test_export_is_xlsx_marked_as_personal_data(tree):
     member = full_member(tree)
     response = client_for(tree, "branch_admin").get(reverse("member_export", args=[tree.branch.pk]))
-    assert "personal-data" in response["Content-Disposition"]
+    from urllib.parse import unquote
+
+    # Named in the reader's language, with the personal-data warning in the name (PIPL).
+    disposition = unquote(response["Content-Disposition"])
+    assert "一班团支部-团员名单-" in disposition and disposition.endswith("-个人信息.xlsx")
     wb = load_workbook(io.BytesIO(response.content))
     assert "personal" in (wb.properties.subject or "").lower() or "个人信息" in (wb.properties.subject or "")
     values = [c for row in wb.active.iter_rows(values_only=True) for c in row]

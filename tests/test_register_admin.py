@@ -511,3 +511,17 @@ def test_selector_status_runs_in_constant_queries(tree, django_assert_num_querie
     issue(tree, tree.branch)
     with django_assert_num_queries(2):
         codes.subordinate_code_status(tree.gb)
+
+
+def test_code_workbook_file_name_is_chinese(client, tree):
+    from urllib.parse import unquote
+
+    login_as(client, tree.wc_admin, tree.wc)
+    response = client.post(codes_url(tree.wc), {"action": "export", "orgs": [tree.gb.pk]})
+    disposition = unquote(response["Content-Disposition"])
+    assert "区团工委-管理员注册码-" in disposition and "registration" not in disposition
+
+
+def test_login_tagline_is_chinese_in_the_chinese_ui(client, db):
+    body = client.get(reverse("login")).content.decode()
+    assert "Smart League Building" not in body and "共青团组织管理" in body
