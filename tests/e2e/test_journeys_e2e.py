@@ -87,3 +87,34 @@ def test_general_branch_admin_imports_members_into_a_child_branch(browser, live_
         page.wait_for_url(f"{live_server.url}/orgs/{tree.branch.pk}/import/")
     finally:
         context.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_member_list_and_inbox_fit_a_phone(browser, live_server, e2e_settings, captcha_test_mode, org_types, tree):
+    from tests import factories as f
+
+    person = tree.member.person
+    person.phone = "13800138000"
+    person.save(update_fields=["phone"])
+    personal_info_request(actor=Actor(person=person), member=tree.member, changes={"phone": "13900001111"})
+    for name in ("欧阳明月", "司马长风"):
+        f.make_member(tree.branch, person=f.make_person(name=name, phone="13700137000"))
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, tree.branch_admin.id_number)
+        for url in (f"/orgs/{tree.branch.pk}/members/", "/inbox/"):
+            page.goto(f"{live_server.url}{url}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+            # Each cell within the screen, and names on one line (not one character per line).
+            for cell in page.locator("table.zhtj-stack td").all():
+                box = cell.bounding_box()
+                if box and box["width"]:
+                    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, url
+        page.goto(f"{live_server.url}/orgs/{tree.branch.pk}/members/")
+        name = page.get_by_text("欧阳明月").first
+        assert name.bounding_box()["height"] < 40
+        assert page.get_by_text("137****7000").count() >= 1
+    finally:
+        context.close()
