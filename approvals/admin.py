@@ -1,19 +1,10 @@
-"""Django admin: read-only views of requests and the audit trail (nobody edits or deletes them here)."""
+"""Django admin: a read-only view of approval requests (nobody edits or deletes them here)."""
 
 from django.contrib import admin
 
 from zhtj.admin import ReadOnlyAdmin
 
-from .models import ApprovalRequest, AuditEntry
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("at", "action", "actor", "acting_org", "org", "target_repr", "ip")
-    list_filter = ("action",)
-    search_fields = ("target_repr", "action")
-    date_hierarchy = "at"
-    list_select_related = ("actor", "acting_org", "org")
+from .models import ApprovalRequest
 
 
 @admin.register(ApprovalRequest)

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .selectors import inbox_count
+
 
 class _LazyCount:
     """Counted once, and only when a template shows it (one COUNT query)."""
@@ -14,8 +16,6 @@ class _LazyCount:
 
     def __call__(self) -> int:
         if self._value is None:
-            from .selectors import inbox_count
-
             self._value = inbox_count(self._actor)
         return self._value
 

@@ -1,11 +1,9 @@
-"""Forms of the approvals pages: deciding (one or several requests), the admin change, the audit filter."""
+"""Forms of the approvals pages: deciding (one or several requests) and the audit filter."""
 
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-
-from members.models import Person
 
 
 class DecisionForm(forms.Form):
@@ -39,23 +37,6 @@ class BulkDecisionForm(DecisionForm):
     def __init__(self, *args: Any, request_ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["requests"].choices = [(pk, str(pk)) for pk in request_ids]
-
-
-class AdminChangeForm(forms.Form):
-    """Choose the new admin among the org's cadres (other than the current admin) and say why."""
-
-    new_admin = forms.ModelChoiceField(
-        label=_("New admin"), queryset=Person.objects.none(), empty_label=None,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        error_messages={"invalid_choice": _("The new admin must be a cadre of this organization.")},
-    )
-    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["new_admin"]
-        field.queryset = candidates
-        field.label_from_instance = lambda p: f"{p.name}（{p.masked_id_number}）"
 
 
 class AuditFilterForm(forms.Form):

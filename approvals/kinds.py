@@ -6,6 +6,7 @@ A kind's `apply(request, actor)` runs inside the decision transaction with the t
 available as `request.target`; it applies `request.changes` ({field: [old, new]}) and may raise
 ApprovalError to refuse. The helpers below (`field_values`, `apply_field_changes`) serve kinds whose
 changes are plain model fields.
+See docs/approvals.md.
 """
 
 from __future__ import annotations
@@ -20,26 +21,21 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhtj.errors import UserError
+
 if TYPE_CHECKING:
     from orgs.permissions import Actor
 
     from .models import ApprovalRequest
 
 
-class ApprovalError(Exception):
+class ApprovalError(UserError):
     """A refusal with a translated, user-facing message (views show it as a form error or message)."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)
 class Kind:
-    code: str                      # "org_info", "personal_info", "admin_change", later "transfer"
+    code: str                      # "org_info", "personal_info", "admin_change", "transfer_to_branch", ...
     label: Any                     # lazy translated
     model: type[models.Model]      # target model
     apply: Callable[[ApprovalRequest, Actor], None]  # inside the decision transaction, target locked
@@ -127,6 +123,14 @@ def apply_field_changes(obj: models.Model, changes: dict[str, list]) -> None:
     obj.save(update_fields=update_fields)
 
 
+def stale_fields(kind: Kind, request: ApprovalRequest, target: Any) -> list[str]:
+    """The changed fields whose current value no longer matches the request's old value."""
+    if not kind.stale_check or target is None:
+        return []
+    current = kind.current_values(target)
+    return [name for name, (old, _new) in request.changes.items() if to_json(current.get(name)) != to_json(old)]
+
+
 def default_render_value(kind: Kind, field: str, value: Any) -> str:
     """A change value for people: choice labels, yes/no, "—" for empty."""
     if value is None or value == "":
@@ -140,87 +144,3 @@ def default_render_value(kind: Kind, field: str, value: Any) -> str:
     if isinstance(model_field, models.BooleanField):
         return str(_("Yes") if value else _("No"))
     return str(value)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The kinds this app defines: org info and admin change. (personal_info: members; transfers: transfers.)
-
-# Org info: the fields and their rules belong to orgs.services (INFO_FIELDS, org_update_info). The org code
-# and type are fixed once set: the code is the org's identity in every exchange and import file, and the
-# type decides containment; neither is an info field. Names change with the direct superior's approval.
-
-
-def _org_of_org(org: models.Model) -> Any:
-    return org
-
-
-def _org_info_apply(request: ApprovalRequest, actor: Actor) -> None:
-    # The decider is the admin of the org's direct superior, so orgs' own at-once path applies the change
-    # with every rule of the tree (names, sibling names, contacts) checked again now, and audits it.
-    from django.core.exceptions import PermissionDenied
-
-    from orgs.services import OrgError, org_update_info
-
-    try:
-        org_update_info(actor=actor, org=request.target, changes={n: p[1] for n, p in request.changes.items()})
-    except OrgError as exc:
-        raise ApprovalError(exc.message) from None
-    except PermissionDenied:
-        raise ApprovalError(_("The organization is no longer directly under yours; reject the request.")) from None
-
-
-def _org_info_current(org: models.Model) -> dict:
-    from orgs.services import INFO_FIELDS
-
-    return field_values(org, INFO_FIELDS)
-
-
-def _person_name(pk: Any) -> str:
-    from members.models import Person
-
-    if pk in (None, ""):
-        return "—"
-    person = Person.objects.filter(pk=pk).only("name", "id_number").first()
-    return f"{person.name}（{person.masked_id_number}）" if person else f"#{pk}"
-
-
-def _admin_change_current(org: models.Model) -> dict:
-    from orgs.models import OrgAdmin
-
-    assignment = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True).first()
-    return {"admin": assignment}
-
-
-def _admin_change_apply(request: ApprovalRequest, actor: Actor) -> None:
-    from .services import admin_assign
-
-    # The deciding org was the direct superior when the request was filed; the org may have moved since.
-    if not actor.is_direct_superior_admin_of(request.target):
-        raise ApprovalError(_("The organization is no longer directly under yours; reject the request."))
-    new_pk = request.changes["admin"][1]
-    admin_assign(org=request.target, new_admin_id=new_pk, actor=actor)
-
-
-def _admin_change_render(request: ApprovalRequest, field: str, value: Any) -> str:
-    # Names were captured at submission (payload) so the inbox needs no query per row.
-    names = (request.payload or {}).get("names", {})
-    if value is None:
-        return "—"
-    return names.get(str(value)) or _person_name(value)
-
-
-def register_builtin_kinds() -> None:
-    from orgs.models import Org
-    from orgs.services import INFO_FIELDS
-
-    register(Kind(
-        code="org_info", label=_("Organization info change"), model=Org,
-        apply=_org_info_apply, current_values=_org_info_current,
-        org_of=_org_of_org, allowed_fields=frozenset(INFO_FIELDS),
-    ))
-    register(Kind(
-        code="admin_change", label=_("Admin change"), model=Org,
-        apply=_admin_change_apply, current_values=_admin_change_current,
-        org_of=_org_of_org, allowed_fields=frozenset({"admin"}), render_value=_admin_change_render,
-        field_labels={"admin": _("Admin")},
-    ))

@@ -1,5 +1,8 @@
 """Read-only queries of the approvals app: the inbox, a requester's own requests, one request for
-display, and the audit trail of a subtree. Each takes the Actor and returns only what they may see."""
+display, and the audit trail of a subtree. Each takes the Actor and returns only what they may see.
+
+See docs/approvals.md.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,27 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from orgs.models import Org, OrgAdmin
-from orgs.permissions import Actor, may_decide
+from audit.models import AuditEntry
+from audit.personal_data import is_personal, mask_value
+from orgs import permissions
+from orgs.models import Org
+from orgs.permissions import Actor
 
 from .kinds import KINDS, default_render_value
-from .models import ApprovalRequest, AuditEntry, RequestStatus
+from .kinds import stale_fields as kind_stale_fields
+from .models import ApprovalRequest, RequestStatus
 from .worklist import TASK_SOURCES
 
 _REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org", "decided_by", "org")
+
+
+def may_decide(actor: Actor, request: ApprovalRequest) -> bool:
+    """May the actor approve or reject this request: orgs.permissions decides, told whether the request's
+    kind lets the deciding org's direct superior admin decide too."""
+    kind = KINDS.get(request.kind)
+    return permissions.may_decide(
+        actor, request.deciding_org, superior_may_decide=kind is not None and kind.superior_may_decide,
+    )
 
 
 def _decidable_q(actor: Actor) -> Q:
@@ -114,17 +130,6 @@ def pending_request(kind: str, obj: Any) -> ApprovalRequest | None:
     ).select_related("requested_by").first()
 
 
-def admin_change_candidates(org: Any) -> QuerySet:
-    """The people who may become the org's admin: its cadres, except the current admin."""
-    from members.models import Person
-
-    current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True)
-    return (
-        Person.objects.filter(cadre_posts__org=org, is_active=True).exclude(pk__in=current)
-        .distinct().order_by("name", "pk")
-    )
-
-
 @dataclass
 class ChangeRow:
     field: str
@@ -145,23 +150,9 @@ class RequestRow:
     may_decide: bool
 
 
-def _mask_phone(value: str) -> str:
-    return value[:3] + "****" + value[7:] if len(value) >= 11 else "*" * len(value)
-
-
-def _mask_id(value: str) -> str:
-    from members.idnumber import mask
-
-    return mask(value)
-
-
-# Personal data shown masked in lists (PIPL); whole only to those who decide or asked.
-MASKED_FIELDS = {"phone": _mask_phone, "id_number": _mask_id}
-
-
 def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:
-    if mask and field in MASKED_FIELDS and isinstance(value, str) and value:
-        return MASKED_FIELDS[field](value)
+    if mask and is_personal(field) and isinstance(value, str) and value:
+        return mask_value(field, value)
     kind = KINDS.get(request.kind)
     if kind is None:
         return "—" if value is None else str(value)
@@ -189,26 +180,24 @@ def request_rows(
     rows = []
     for r in requests:
         kind = KINDS.get(r.kind)
-        stale_fields: set[str] = set()
+        stale: set[str] = set()
         missing = False
         if check_stale and r.is_pending and kind is not None and kind.stale_check:
             target = targets.get((r.kind, r.target_id))
             if target is None:
                 missing = True
             else:
-                from .services import stale_fields as _stale
-
-                stale_fields = set(_stale(kind, r, target))
+                stale = set(kind_stale_fields(kind, r, target))
         changes = [
             ChangeRow(
                 field=name, label=kind.field_label(name) if kind else name,
                 old=_render(r, name, pair[0], mask=mask), new=_render(r, name, pair[1], mask=mask),
-                stale=name in stale_fields,
+                stale=name in stale,
             )
             for name, pair in r.changes.items()
         ]
         rows.append(RequestRow(
-            request=r, changes=changes, stale=bool(stale_fields), target_missing=missing,
+            request=r, changes=changes, stale=bool(stale), target_missing=missing,
             may_decide=r.is_pending and actor.org is not None and may_decide(actor, r),
         ))
     return rows

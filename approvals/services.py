@@ -1,9 +1,9 @@
-"""The approvals engine: submit, approve, reject, withdraw and expire requests, and the admin change.
+"""The approvals engine: submit, approve, reject, withdraw and expire requests (of any registered kind).
 
 Every function here is one use case: keyword-only arguments, the acting Actor passed explicitly, one
 transaction, the request row locked before its status is re-checked, an audit entry beside each change.
 Who may submit is the calling service's business (it knows its domain rules); who may decide is
-orgs.permissions.may_decide, and nothing else.
+approvals.selectors.may_decide, which asks orgs.permissions.may_decide, and nothing else.
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from audit.services import record
 from notifications.services import MessageKind, notify
-from orgs.models import Org, OrgAdmin
-from orgs.permissions import Actor, may_decide
+from orgs.models import Org
+from orgs.permissions import Actor
 
-from . import audit
-from .kinds import ApprovalError, Kind, get_kind, to_json
+from .kinds import ApprovalError, get_kind, stale_fields, to_json
 from .models import ApprovalRequest, RequestStatus
+from .selectors import may_decide
 
 __all__ = [
-    "ApprovalError", "DecisionResult", "admin_assign", "admin_change", "request_approve", "request_reject",
+    "ApprovalError", "DecisionResult", "request_approve", "request_reject",
     "request_submit", "request_withdraw", "requests_decide_many", "requests_expire", "stale_fields",
 ]
 
@@ -44,14 +45,6 @@ def _status_message(request: ApprovalRequest) -> str:
             "status": request.get_status_display(), "who": request.decided_by,
         }
     return _("This request is no longer pending (%(status)s).") % {"status": request.get_status_display()}
-
-
-def stale_fields(kind: Kind, request: ApprovalRequest, target: Any) -> list[str]:
-    """The changed fields whose current value no longer matches the request's old value."""
-    if not kind.stale_check or target is None:
-        return []
-    current = kind.current_values(target)
-    return [name for name, (old, _new) in request.changes.items() if to_json(current.get(name)) != to_json(old)]
 
 
 def _lock_request(request_id: int) -> ApprovalRequest:
@@ -125,7 +118,7 @@ def request_submit(
         raise ApprovalError(
             _("A request of this kind for this object is already waiting for a decision.")
         ) from None
-    audit.record(
+    record(
         action=f"request.submitted.{kind}", actor=actor, org=_audit_org(request), target=locked,
         before={n: p[0] for n, p in changes.items()}, after={n: p[1] for n, p in changes.items()},
         reason=request.reason,
@@ -174,7 +167,7 @@ def request_approve(*, request_id: int, actor: Actor, note: str = "") -> Approva
     request.decided_at = timezone.now()
     request.decision_reason = note.strip()
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
-    audit.record(
+    record(
         action=f"request.approved.{request.kind}", actor=actor, org=_audit_org(request), target=target,
         before={n: p[0] for n, p in request.changes.items()}, after={n: p[1] for n, p in request.changes.items()},
         reason=request.decision_reason,
@@ -200,7 +193,7 @@ def _close(request: ApprovalRequest, *, status: str, actor: Actor | None, reason
     if kind is not None and kind.on_close is not None:
         kind.on_close(request, actor)
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
-    audit.record(
+    record(
         action=f"request.{status}.{request.kind}", actor=actor, org=_audit_org(request), target=request,
         before={"status": RequestStatus.PENDING}, after={"status": status}, reason=reason,
     )
@@ -296,66 +289,3 @@ def requests_expire(*, now: dt.datetime | None = None) -> int:
             _close(request, status=RequestStatus.EXPIRED, actor=None, reason="")
             expired += 1
     return expired
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Admin change (管理员变更)
-
-
-def admin_assign(*, org: Org, new_admin_id: int, actor: Actor) -> OrgAdmin:
-    """Make a cadre of org its admin (org locked by the caller). The old admin's sessions lose the org at
-    their next request: members.middleware re-checks OrgAdmin on every request."""
-    from members.models import Cadre, Person
-
-    new_admin = Person.objects.filter(pk=new_admin_id, is_active=True).first()
-    if new_admin is None or not Cadre.objects.filter(org=org, person=new_admin).exists():
-        raise ApprovalError(_("The new admin must be a cadre of this organization."))
-    assignment = OrgAdmin.objects.select_for_update().filter(org=org).first()
-    before = {"admin": assignment.person_id if assignment else None}
-    if assignment is None:
-        assignment = OrgAdmin.objects.create(org=org, person=new_admin, assigned_by=_person(actor))
-    else:
-        if assignment.person_id == new_admin.pk:
-            raise ApprovalError(_("This person is already the admin."))
-        assignment.person = new_admin
-        assignment.assigned_at = timezone.now()
-        assignment.assigned_by = _person(actor)
-        assignment.save(update_fields=["person", "assigned_at", "assigned_by"])
-    audit.record(action="org.admin_changed", actor=actor, org=org, target=org, before=before,
-                 after={"admin": new_admin.pk})
-    return assignment
-
-
-@transaction.atomic
-def admin_change(*, actor: Actor, org: Org, new_admin: Any, reason: str) -> ApprovalRequest | OrgAdmin:
-    """The org's own admin hands the role to a cadre → pending until the direct superior approves;
-    the direct superior admin changes it → effective at once. Returns the request or the assignment."""
-    from members.models import Cadre
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApprovalError(_("Give a reason for the admin change."))
-    org = Org.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
-    if new_admin is None or not Cadre.objects.filter(org=org, person=new_admin).exists():
-        raise ApprovalError(_("The new admin must be a cadre of this organization."))
-    current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True).first()
-    if current == new_admin.pk:
-        raise ApprovalError(_("This person is already the admin."))
-    if actor.is_direct_superior_admin_of(org):
-        assignment = admin_assign(org=org, new_admin_id=new_admin.pk, actor=actor)
-        return assignment
-    if actor.is_admin_of(org):
-        if org.parent is None:
-            raise ApprovalError(_("A top-level organization has no superior to approve an admin change."))
-        names = {str(p.pk): f"{p.name}（{p.masked_id_number}）" for p in _people(current, new_admin.pk)}
-        return request_submit(
-            kind="admin_change", target=org, changes={"admin": [current, new_admin.pk]}, actor=actor,
-            deciding_org=org.parent, reason=reason, payload={"names": names},
-        )
-    raise ApprovalError(_("Only the organization's admin or its direct superior admin may change its admin."))
-
-
-def _people(*pks: Any) -> list:
-    from members.models import Person
-
-    return list(Person.objects.filter(pk__in=[pk for pk in pks if pk is not None]).only("name", "id_number"))

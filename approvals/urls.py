@@ -10,6 +10,5 @@ urlpatterns = [
     path("requests/<int:pk>/decide/", views.request_decide, name="request_decide"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request_withdraw"),
     path("my/requests/", views.my_requests, name="my_requests"),
-    path("orgs/<int:pk>/admin/change/", views.admin_change, name="admin_change"),
     path("audit/", views.audit_log, name="audit_log"),
 ]

@@ -9,12 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orgs.models import OrgAdmin
-from orgs.permissions import get_org_for, may_decide, require
+from orgs.permissions import require
 
 from . import selectors, services
-from .forms import AdminChangeForm, AuditFilterForm, BulkDecisionForm, DecisionForm
-from .models import ApprovalRequest
+from .forms import AuditFilterForm, BulkDecisionForm, DecisionForm
 from .worklist import task_items
 
 PAGE_SIZE = 50
@@ -62,7 +60,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     req = selectors.get_request_for(actor, pk)
     # Whole values only for the requester and those who decide (they may edit the record at once).
-    whole = req.requested_by_id == request.user.pk or may_decide(actor, req)
+    whole = req.requested_by_id == request.user.pk or selectors.may_decide(actor, req)
     row = selectors.request_rows(actor, [req], mask=not whole)[0]
     return render(request, "approvals/request_detail.html", {
         "req": req, "row": row, "form": DecisionForm(),
@@ -75,7 +73,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     req = selectors.get_request_for(actor, pk)
-    require(may_decide(actor, req))
+    require(selectors.may_decide(actor, req))
     form = DecisionForm(request.POST)
     if not form.is_valid():
         row = selectors.request_rows(actor, [req], mask=False)[0]
@@ -115,38 +113,6 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Request withdrawn."))
     return redirect("my_requests")
-
-
-@login_required
-def admin_change(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor
-    org = get_org_for(actor, pk)
-    require(actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org))
-    current = OrgAdmin.objects.select_related("person").filter(org=org).first()
-    candidates = selectors.admin_change_candidates(org)
-    pending = selectors.pending_request("admin_change", org)
-    form = AdminChangeForm(request.POST or None, candidates=candidates)
-    if request.method == "POST" and form.is_valid():
-        try:
-            outcome = services.admin_change(
-                actor=actor, org=org, new_admin=form.cleaned_data["new_admin"], reason=form.cleaned_data["reason"],
-            )
-        except services.ApprovalError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if isinstance(outcome, ApprovalRequest):
-                messages.success(request, _("The admin change waits for the approval of %(org)s.")
-                                 % {"org": org.parent.short_name})
-                return redirect("request_detail", pk=outcome.pk)
-            messages.success(request, _("%(person)s is now the admin of %(org)s.")
-                             % {"person": outcome.person.name, "org": org.short_name})
-            return redirect("org_detail", pk=org.pk)
-    return render(request, "approvals/admin_change.html", {
-        "org": org, "form": form, "current": current, "pending": pending,
-        "at_once": actor.is_direct_superior_admin_of(org),
-        # Nobody is above a top-level org, so nobody could approve its admin change: the page promises none.
-        "top_level": org.parent_id is None,
-    })
 
 
 @login_required

@@ -49,7 +49,8 @@ def build(branch_count: int, entry_count: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from approvals.models import ApprovalRequest, AuditEntry, RequestStatus
+    from approvals.models import ApprovalRequest, RequestStatus
+    from audit.models import AuditEntry
     from members import idnumber
     from members.models import Person
     from orgs.models import Org, OrgAdmin, OrgType

@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.db.models import Model
 from django.utils import timezone
 
-from approvals import audit
+from audit.services import record
 from members.choices import MemberStatus
 from members.idnumber import mask
 from members.models import Cadre, Member, Person
@@ -154,7 +154,7 @@ def commit_rows(rows: list[Row], *, org, kind: str, job, actor) -> int:
     # One audit entry per batch (up to BATCH_ROWS people), not per row: who, when, from where, the org and every
     # imported person (id, name, masked ID number, row, post). An entry per row cost ~2 s of 100,000 (COPY into
     # a table with nine indexes, and their upkeep at COMMIT) for the same facts.
-    audit.record(
+    record(
         action="member.imported" if kind == ImportKind.MEMBER else "cadre.imported", actor=actor, org=org,
         target=job, after={
             "org": org.pk, "import_job": job.pk, "count": len(rows),

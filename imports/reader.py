@@ -20,6 +20,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from zhtj.errors import UserError
+
 from .columns import BY_KEY, accepted_columns, help_texts, match_header, required_columns
 from .xlsx_stream import XlsxBook, XlsxError
 
@@ -36,12 +38,8 @@ HEAD_BYTES = 4 * 1024 * 1024
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"%PDF")
 
 
-class FileError(Exception):
+class FileError(UserError):
     """The file as a whole cannot be imported; str(exc) is the user-facing sentence."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def max_uncompressed_bytes() -> int:

@@ -6,6 +6,7 @@ marks the job failed and retryable; a killed worker leaves a "running" job witho
 selectors.refresh_stale() marks failed and retryable. Imports are serialised (an advisory lock on
 PostgreSQL; SQLite's single writer), so the same file uploaded twice imports nobody twice: the second run
 finds everyone already a member.
+See docs/import.md.
 """
 
 import contextlib
@@ -34,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from approvals import audit
+from audit.services import record
 from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor, may_import_into
@@ -303,7 +304,7 @@ def _clean_batches_in_child(data: SheetData, kind: str, checker: RowChecker, *, 
     """The same batches, read and cleaned by a forked child process while this one writes the previous batch.
 
     Why a process: reading and cleaning is pure Python and so is most of writing; in one process they take
-    turns on the GIL, in two they run on two cores (figures in the README's notes on the import).
+    turns on the GIL, in two they run on two cores (figures in docs/performance.md).
     The child inherits everything it needs (the opened sheet, the checker, the active language) and touches
     no database; it sends pickled batches through a pipe and leaves with os._exit, so nothing of the parent's
     (its database connection, atexit handlers) is closed or run twice.
@@ -433,7 +434,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                 result.failure_path = Path(job.failure_file.path)
             _delete_upload(job)  # done with it: the failure workbook carries what is left to fix
             job.save()
-            audit.record(action="import.finished", actor=actor, org=org, target=job,
+            record(action="import.finished", actor=actor, org=org, target=job,
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
             _tell_uploader(job, gettext_noop(

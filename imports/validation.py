@@ -2,6 +2,7 @@
 single-member form), duplicates inside the file, and the database checks done once per batch of rows.
 
 clean_row() is pure and cheap; RowChecker.check_batch() runs a fixed number of queries per batch, never per row.
+See docs/import.md.
 """
 
 import datetime as dt
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from members import idnumber
 from members.choices import CadreNature, Education, PoliticalStatus, Position
+from members.in_transfer import members_in_transfer_ids
 from members.models import Cadre, Member, Person
 from members.rules import (
     MemberInput,
@@ -283,15 +285,6 @@ def _check_gender(row: Row, value: object) -> None:
                  % {"given": text(value), "id": "男" if info.gender == "M" else "女"})
 
 
-def people_in_transfer(member_ids: list[int]) -> set[int]:
-    """Hook: member ids with an open relationship transfer (none while the transfers app offers no selector)."""
-    try:
-        from transfers.selectors import members_in_transfer_ids
-    except ImportError:
-        return set()
-    return members_in_transfer_ids(member_ids)
-
-
 def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
     """Run `sql` (ending in a column) with "IN values" appended, one parameter whatever the count.
 
@@ -434,7 +427,7 @@ class RowChecker:
             # The single form's refusal: it does not name the other org, which this admin may not see.
             attaching[pid].fail("id_number", held_outside_message())
         if member_ids:
-            for member_id in people_in_transfer(list(member_ids)):
+            for member_id in members_in_transfer_ids(list(member_ids)):
                 row = member_ids[member_id]
                 row.errors["id_number"] = _("This member is in a relationship transfer; wait until it is finished.")
         if self.kind == ImportKind.MEMBER:

@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from approvals.audit import record
+from audit.services import record
 from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor, administered_orgs, may_edit_person_at_once, person_orgs

@@ -9,7 +9,15 @@ class MembersConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
-        # The personal-info request kind on the approvals engine (a registry, not a signal).
-        from .services import register_personal_info_kind
+        # A registry, not a signal: the approvals engine learns this app's kinds (personal info, admin change).
+        from .kinds import register_kinds
 
-        register_personal_info_kind()
+        register_kinds()
+        # Personal data the audit log and the request lists mask (PIPL).
+        from audit.personal_data import register_mask
+
+        from .idnumber import mask
+        from .rules import mask_phone
+
+        register_mask("phone", mask_phone)
+        register_mask("id_number", mask)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import idnumber
 from .choices import ETHNICITY_CHOICES, CadreNature, Education, MemberStatus, PoliticalStatus, Position
+from .rules import mask_phone
 
 
 class PersonManager(BaseUserManager["Person"]):
@@ -76,8 +77,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     @property
     def masked_phone(self) -> str:
-        phone = self.phone or ""
-        return phone[:3] + "****" + phone[7:] if len(phone) >= 11 else ("*" * len(phone))
+        return mask_phone(self.phone)
 
     @property
     def needs_password(self) -> bool:

@@ -3,6 +3,7 @@ the admin edit, the personal-info approval and the Excel import — checks its i
 
 The cross-row rules (a development number is unique, a person is an active member of one branch only) need
 the database and live in members.services.
+See docs/members.md.
 """
 
 import datetime as dt
@@ -72,6 +73,12 @@ class MemberInput:
 
 def _nfkc(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: the first three and last four digits stay (PIPL: shown to viewers with no business with it)."""
+    phone = phone or ""
+    return phone[:3] + "****" + phone[7:] if len(phone) >= 11 else ("*" * len(phone))
 
 
 def normalize_phone(value: object) -> str:

@@ -17,6 +17,7 @@ from orgs.models import Org
 
 from . import idnumber
 from .choices import MemberStatus, PoliticalStatus
+from .in_transfer import members_in_transfer_ids
 from .models import Cadre, Member
 
 PAGE_SIZE = 50
@@ -134,8 +135,6 @@ def member_page(org: Org, query: MemberQuery, *, per_page: int = PAGE_SIZE) -> P
     paginator = Paginator(qs, per_page)
     page = paginator.get_page(query.page)
     # One more query for the page, not per row: which of these members are in a transfer right now.
-    from transfers.selectors import members_in_transfer_ids
-
     rows = list(page.object_list)
     moving = members_in_transfer_ids(m.pk for m in rows)
     for member in rows:

@@ -13,12 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals import audit
+from audit.services import record
 from orgs.models import Org, OrgAdmin
 from orgs.permissions import Actor, may_see_person, person_orgs
 
 from . import idnumber
 from .choices import MemberStatus, Position
+from .in_transfer import member_in_transfer
 from .models import Cadre, Member, Person
 from .rules import AGE_LIMIT, MemberInput, check_member
 
@@ -210,7 +211,7 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
         raise MemberError(
             _("This person or development number was just added by someone else; reload and check.")
         ) from None
-    audit.record(action="member.add", actor=actor, org=branch, target=member,
+    record(action="member.add", actor=actor, org=branch, target=member,
                  after=current_values(member) | {"status": member.status})
     return member
 
@@ -292,7 +293,7 @@ def member_update(*, actor: Actor, member: Member, changes: dict[str, Any], reas
         raise MemberError(errors={"reason": _("Give the reason for correcting the name or the ID number.")})
     before = _apply_changes(member, changes, today=_today())
     if before:
-        audit.record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
+        record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
                      after=current_values(member, list(before)), reason=reason)
     return member
 
@@ -313,8 +314,6 @@ def member_set_status(*, actor: Actor, member: Member, status: str, reason: str 
         raise MemberError(_("Unknown status %(s)s.") % {"s": status})
     if status == member.status:
         return member
-    from transfers.selectors import member_in_transfer
-
     if member_in_transfer(member):
         raise MemberError(_("This member is in a relationship transfer; change the status once it ends."))
     if status == MemberStatus.ACTIVE:
@@ -338,8 +337,8 @@ def member_set_status(*, actor: Actor, member: Member, status: str, reason: str 
     before = {"status": member.status}
     member.status = status
     member.save(update_fields=["status", "updated_at"])
-    audit.record(action="member.status", actor=actor, org=member.branch, target=member, before=before,
-                 after={"status": status}, reason=reason)
+    record(action="member.status", actor=actor, org=member.branch, target=member, before=before,
+           after={"status": status}, reason=reason)
     return member
 
 
@@ -412,7 +411,7 @@ def _personal_info_apply(request, actor: Actor) -> None:
     except MemberError as exc:
         raise ApprovalError(exc.message) from None
     if before:
-        audit.record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
+        record(action="member.update", actor=actor, org=member.branch, target=member, before=before,
                      after=current_values(member, list(before)),
                      reason=_("Personal information request #%(n)s approved") % {"n": request.pk})
 
@@ -420,24 +419,6 @@ def _personal_info_apply(request, actor: Actor) -> None:
 def _personal_info_current(member: Member) -> dict:
     # The engine hands a freshly loaded member (locked when deciding); the inbox preloads person.
     return current_values(member, SELF_EDITABLE_FIELDS)
-
-
-def _member_org(member: Member) -> Org:
-    return member.branch
-
-
-def register_personal_info_kind() -> None:
-    """Called from MembersConfig.ready(): the personal_info kind on the approvals engine."""
-    from django.utils.translation import gettext_lazy
-
-    from approvals.kinds import Kind, register
-
-    register(Kind(
-        code=PERSONAL_INFO_KIND, label=gettext_lazy("Personal info change"), model=Member,
-        apply=_personal_info_apply, current_values=_personal_info_current, superior_may_decide=True,
-        org_of=_member_org, allowed_fields=frozenset(SELF_EDITABLE_FIELDS), select_related=("person", "branch"),
-        field_labels={"phone": gettext_lazy("mobile phone"), "email": gettext_lazy("email")},
-    ))
 
 
 # --- cadres -------------------------------------------------------------------------------------------
@@ -507,7 +488,7 @@ def cadre_add(
         raise MemberError(
             _("Someone else changed this org's cadres at the same moment; reload and try again.")
         ) from None
-    audit.record(action="cadre.add", actor=actor, org=org, target=cadre,
+    record(action="cadre.add", actor=actor, org=org, target=cadre,
                  after={"person": person.name, "id_number": person.masked_id_number, "position": position,
                         "since": since.isoformat(), "nature": nature})
     return cadre
@@ -526,7 +507,7 @@ def cadre_remove(*, actor: Actor, cadre: Cadre, reason: str = "") -> None:
     before = {"person": cadre.person.name, "id_number": cadre.person.masked_id_number, "position": cadre.position,
               "since": cadre.since.isoformat(), "nature": cadre.nature}
     org = cadre.org
-    audit.record(action="cadre.remove", actor=actor, org=org, target=cadre, before=before,
+    record(action="cadre.remove", actor=actor, org=org, target=cadre, before=before,
                  reason=(reason or "").strip())
     cadre.delete()
 
@@ -543,6 +524,6 @@ def member_export(*, actor: Actor, org: Org, query) -> tuple[bytes, int]:
     if not actor.administers(org):
         raise MemberError(_("You may not export the members of this organization."))
     content, count = export_members(actor=actor, org=org, query=query)
-    audit.record(action="member.export", actor=actor, org=org, target=org,
+    record(action="member.export", actor=actor, org=org, target=org,
                  after={"rows": count, "filters": query.as_params()})
     return content, count

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account_views
+from . import account_views, admin_change_views
 from . import views as member_views
 
 urlpatterns: list = [
@@ -26,4 +26,5 @@ urlpatterns: list = [
     path("orgs/<int:pk>/cadres/", member_views.cadre_list, name="cadre_list"),
     path("orgs/<int:pk>/cadres/new/", member_views.cadre_add, name="cadre_add"),
     path("orgs/<int:pk>/cadres/<int:cadre_pk>/remove/", member_views.cadre_remove, name="cadre_remove"),
+    path("orgs/<int:pk>/admin/change/", admin_change_views.admin_change, name="admin_change"),
 ]

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orgs.permissions import Actor, get_org_for, may_edit_person_at_once, may_see_person, require
-from transfers.selectors import member_in_transfer
 
 from . import selectors, services
 from .choices import MemberStatus, PoliticalStatus
 from .forms import CadreForm, CadreRemoveForm, MemberEditForm, MemberForm, SelfEditForm, StatusForm
+from .in_transfer import member_in_transfer
 from .models import Cadre, Member
 from .rules import MemberInput
 from .services import EDITABLE_FIELDS, SELF_EDITABLE_FIELDS, MemberError

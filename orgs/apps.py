@@ -20,3 +20,7 @@ class OrgsConfig(AppConfig):
     def ready(self) -> None:
         # Schema plumbing, not business logic: re-create the cross-table triggers after every migrate.
         post_migrate.connect(_install_db_rules, sender=self, dispatch_uid="zhtj_install_db_rules")
+        # A registry, not a signal: the approvals engine learns this app's kind (org info).
+        from .kinds import register_kinds
+
+        register_kinds()

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from approvals.audit import record
+from audit.services import record
 from members import idnumber, throttle
 from members.choices import Position
 from members.models import Cadre, Person

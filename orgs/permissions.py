@@ -108,16 +108,15 @@ def may_edit_person_at_once(actor: Actor, person) -> bool:
     )
 
 
-def may_decide(actor: Actor, request) -> bool:
-    """May the actor approve or reject an approvals.ApprovalRequest: the deciding org's admin, or — for
-    kinds that allow it (kind.superior_may_decide) — that org's direct superior admin. Nobody else."""
-    from approvals.kinds import KINDS
+def may_decide(actor: Actor, deciding_org: Org, *, superior_may_decide: bool) -> bool:
+    """May the actor approve or reject a request addressed to deciding_org: that org's admin, or — when the
+    request's kind allows it (superior_may_decide) — that org's direct superior admin. Nobody else.
 
-    org = request.deciding_org
-    if actor.is_admin_of(org):
+    The approvals engine asks this with plain values (approvals.selectors.may_decide), so this module knows
+    nothing of requests or kinds."""
+    if actor.is_admin_of(deciding_org):
         return True
-    kind = KINDS.get(request.kind)
-    return bool(kind is not None and kind.superior_may_decide and actor.is_direct_superior_admin_of(org))
+    return superior_may_decide and actor.is_direct_superior_admin_of(deciding_org)
 
 
 def may_edit_info_at_once(actor: Actor, org: Org) -> bool:

@@ -3,6 +3,7 @@
 Member counts per subtree come from one correlated subquery on the MPTT fields (the branches whose lft lies
 inside the org's lft..rght range of the same tree, and their members), so a level of the tree costs one
 query however many children it has.
+See docs/performance.md.
 """
 
 import copy
@@ -16,6 +17,7 @@ from members.models import Cadre, Member
 
 from .models import Org
 from .permissions import Actor
+from .tree import ancestor_paths
 
 SEARCH_LIMIT = 50
 
@@ -87,15 +89,8 @@ def search_orgs(actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[Sea
     )
     if not hits:
         return []
-    ancestors = list(
-        Org.objects.get_queryset_ancestors(Org.objects.filter(pk__in=[h.pk for h in hits]), include_self=False)
-        .filter(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
-        .order_by("lft")
-    )
-    return [
-        SearchHit(org=hit, path=[a for a in ancestors if a.lft < hit.lft and hit.rght < a.rght])
-        for hit in hits
-    ]
+    paths = ancestor_paths(hits, within=root)
+    return [SearchHit(org=hit, path=paths[hit.pk]) for hit in hits]
 
 
 # A branch's page lists its first members by name; the member list (members app) pages through the rest.

@@ -3,6 +3,7 @@
 Every structural write takes the tree lock (orgs.tree.lock_tree) inside its transaction, re-reads what it
 decides on after locking, and writes an audit entry in the same transaction. Permission failures raise
 PermissionDenied (a view turns it into 403); rule violations raise OrgError with a translated message.
+See docs/orgs.md.
 """
 
 import io
@@ -16,7 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from approvals.audit import record
+from approvals.kinds import ApprovalError
+from approvals.services import request_submit
+from audit.services import record
+from members.models import Cadre, Member
+from zhtj.errors import UserError
 
 from .models import Org, OrgType, may_contain
 from .permissions import Actor, may_edit_info_at_once
@@ -31,13 +36,8 @@ MAX_FULL_NAME = Org._meta.get_field("full_name").max_length
 MAX_BULK_ROWS = 500
 
 
-class OrgError(Exception):
+class OrgError(UserError):
     """A rule of the org tree refused the change; the message is for the user."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -387,9 +387,6 @@ def org_request_info_change(*, actor: Actor, org: Org, changes: dict, reason: st
     The rules are checked now, so a request that could never be applied is not filed, and again by
     org_update_info when the superior approves. Returns the approvals.ApprovalRequest.
     """
-    from approvals.kinds import ApprovalError
-    from approvals.services import request_submit
-
     if not actor.is_admin_of(org):
         raise PermissionDenied
     unknown = set(changes) - set(INFO_FIELDS)
@@ -457,8 +454,6 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
 @transaction.atomic
 def org_delete(*, actor: Actor, org: Org) -> None:
     """The direct superior admin deletes an empty org (no subordinate orgs, members or cadres)."""
-    from members.models import Cadre, Member
-
     if not actor.is_direct_superior_admin_of(org):
         raise PermissionDenied
     lock_tree()

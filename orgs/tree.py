@@ -7,12 +7,15 @@ structural write takes one tree-wide lock inside its transaction:
 - PostgreSQL: a transaction-scoped advisory lock (`pg_advisory_xact_lock`), released at commit/rollback;
 - SQLite: the settings open every transaction with BEGIN IMMEDIATE, so the database's single writer lock
   already serialises writers and nothing more is needed.
+See docs/orgs.md.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from .models import Org
 
@@ -27,6 +30,32 @@ def lock_tree() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ORG_TREE_LOCK_KEY])
+
+
+def ancestor_paths(
+    orgs: Iterable[Org], *, within: Org | None = None, fields: Sequence[str] | None = None,
+) -> dict[int, list[Org]]:
+    """{org pk: its strict ancestors, root first} for every org, in one query (none for no orgs).
+
+    within keeps only the ancestors inside that org's subtree (itself included), for paths shown from the
+    viewer's org down; fields limits the columns loaded (the MPTT fields are always loaded).
+    """
+    orgs = list(orgs)
+    if not orgs:
+        return {}
+    condition = Q()
+    for org in orgs:
+        condition |= Q(tree_id=org.tree_id, lft__lt=org.lft, rght__gt=org.rght)
+    qs = Org.objects.filter(condition)
+    if within is not None:
+        qs = qs.filter(tree_id=within.tree_id, lft__gte=within.lft, rght__lte=within.rght)
+    if fields is not None:
+        qs = qs.only(*{"id", "tree_id", "lft", "rght", *fields})
+    ancestors = list(qs.order_by("tree_id", "lft"))
+    return {
+        org.pk: [a for a in ancestors if a.tree_id == org.tree_id and a.lft < org.lft and a.rght > org.rght]
+        for org in orgs
+    }
 
 
 @dataclass(frozen=True)

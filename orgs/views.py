@@ -8,21 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
 from .permissions import Actor, get_org_for, may_add_members_to, may_edit_info_at_once, require
-
-
-def _optional_url(name: str, pk: int) -> str | None:
-    """The URL of a page another app provides, or None while that app does not provide it yet."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -63,21 +55,20 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
     own = actor.is_admin_of(org)
     return render(request, "orgs/detail.html", {
         "next_steps": selectors.admin_next_steps(detail) if own else None,
-        "complete_url": _optional_url("org_complete", org.pk) if own else None,
+        "complete_url": reverse("org_complete", args=[org.pk]) if own else None,
         "org": detail.org,
         "detail": detail,
         "may_create": actor.is_admin_of(org) and not org.is_branch,
         "may_edit": actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org),
         "may_delete": actor.is_direct_superior_admin_of(org),
         "may_move": services.may_move(actor, org),
-        "codes_url": _optional_url("org_codes", org.pk) if actor.is_admin_of(org) and not org.is_branch else None,
-        "admin_change_url": _optional_url("admin_change", org.pk)
+        "codes_url": reverse("org_codes", args=[org.pk]) if actor.is_admin_of(org) and not org.is_branch else None,
+        "admin_change_url": reverse("admin_change", args=[org.pk])
         if actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) else None,
-        "members_url": _optional_url("member_list", org.pk),
+        "members_url": reverse("member_list", args=[org.pk]),
         "may_add_members": may_add_members_to(actor, org),
         "may_add_people": actor.is_admin_of(org) and not org.is_branch,
         "child_import": actor.is_admin_of(org) and not org.is_branch,
-        "member_detail_links": _optional_url("member_detail", 0) is not None,
         "more_members": max(detail.member_count - len(detail.members), 0) if org.is_branch else 0,
     })
 

@@ -136,7 +136,7 @@ def run_import(org, data: bytes, name: str = "members.xlsx", actor=None):
 
 
 def db_counts() -> tuple[int, int, int, int]:
-    from approvals.models import AuditEntry
+    from audit.models import AuditEntry
     from members.models import Cadre, Member, Person
 
     return Person.objects.count(), Member.objects.count(), Cadre.objects.count(), AuditEntry.objects.count()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members import accounts, throttle
 from members.middleware import ACTING_ORG_SESSION_KEY
 from members.models import Person

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members import accounts, throttle
 from members.middleware import ACTING_ORG_SESSION_KEY
 from members.models import Person, ResetCode

@@ -4,8 +4,10 @@ admin approves; the direct superior admin changes it at once; the old admin lose
 import pytest
 from django.urls import reverse
 
-from approvals.models import ApprovalRequest, AuditEntry, RequestStatus
-from approvals.services import ApprovalError, admin_change, request_approve, request_reject
+from approvals.models import ApprovalRequest, RequestStatus
+from approvals.services import ApprovalError, request_approve, request_reject
+from audit.models import AuditEntry
+from members.admin_change import admin_change
 from orgs.models import OrgAdmin
 from orgs.permissions import Actor
 

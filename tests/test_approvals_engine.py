@@ -8,7 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from approvals.models import ApprovalRequest, AuditEntry, RequestStatus
+from approvals.models import ApprovalRequest, RequestStatus
+from approvals.selectors import may_decide
 from approvals.services import (
     ApprovalError,
     request_approve,
@@ -18,8 +19,9 @@ from approvals.services import (
     requests_decide_many,
     requests_expire,
 )
+from audit.models import AuditEntry
 from orgs.models import Org
-from orgs.permissions import Actor, may_decide
+from orgs.permissions import Actor
 
 
 def actor(person, org=None):

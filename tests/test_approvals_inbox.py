@@ -324,7 +324,7 @@ def test_bulk_decision_reports_a_request_someone_else_decided_meanwhile(client, 
 
 
 def test_inbox_shows_each_kind_with_its_change_in_words(client, tree):
-    from approvals.services import admin_change
+    from members.admin_change import admin_change
     from members.services import personal_info_request
 
     from . import factories as f

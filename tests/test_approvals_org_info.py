@@ -4,8 +4,9 @@ admin; the direct superior admin's edit applies at once; approval re-checks the 
 import pytest
 from django.urls import reverse
 
-from approvals.models import ApprovalRequest, AuditEntry, RequestStatus
+from approvals.models import ApprovalRequest, RequestStatus
 from approvals.services import ApprovalError, request_approve, request_reject
+from audit.models import AuditEntry
 from orgs import services as org_services
 from orgs.models import Org
 from orgs.permissions import Actor

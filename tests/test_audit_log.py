@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 
 from .conftest import login_as
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members import services
 from members.models import Cadre, Member, Person
 from members.rules import MemberInput

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from orgs.models import Org
 from orgs.tree import tree_problems
 

@@ -4,8 +4,8 @@ and edits to the audit trail."""
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from approvals.audit import record
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
+from audit.services import record
 from members.models import Member
 from orgs.models import Org
 

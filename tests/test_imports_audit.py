@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from imports import services
 from imports.models import ImportJob
 from orgs.permissions import Actor

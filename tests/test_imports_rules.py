@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from imports.models import ImportStatus
 from members import idnumber
 from members.models import Cadre, Member, Person

@@ -7,7 +7,7 @@ and issue a reset code: their account.
 
 import pytest
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members.models import Cadre, Member, Person
 
 from . import factories as f

@@ -9,7 +9,8 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from approvals import services as approvals
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from members import services
 from members.models import Member, Person
 from members.rules import MemberInput

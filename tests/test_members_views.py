@@ -11,7 +11,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from approvals import services as approvals
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from members import idnumber
 from members.models import Cadre, Member, Person
 from orgs.permissions import Actor

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from openpyxl import Workbook, load_workbook
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from orgs import services
 from orgs.models import Org
 from orgs.permissions import Actor

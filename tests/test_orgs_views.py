@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from orgs.models import Org
 from orgs.tree import tree_problems
 
@@ -287,13 +288,6 @@ def test_non_branch_page_has_no_member_table(client, tree):
     response = client.get(reverse("org_detail", args=[tree.gb.pk]))
     assert response.context["detail"].members == []
     assert 'data-testid="branch-members"' not in response.content.decode()
-
-
-def test_optional_links_are_omitted_when_the_page_does_not_exist():
-    from orgs.views import _optional_url
-
-    assert _optional_url("no_such_page_name", 1) is None
-    assert _optional_url("org_detail", 1) == "/orgs/1/"
 
 
 # --- create, bulk, edit, delete through the pages ----------------------------------------------------------

@@ -17,7 +17,8 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 from openpyxl import Workbook
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from members.middleware import ACTING_ORG_SESSION_KEY
 from members.models import Person, ResetCode
 from orgs.models import Org, OrgAdmin, RegistrationCode

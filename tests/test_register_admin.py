@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members.middleware import ACTING_ORG_SESSION_KEY
 from members.models import Person
 from orgs import codes

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from orgs import codes
 from orgs.codes import ALPHABET, CODE_LENGTH, CodeError, code_issue, codes_issue_bulk, codes_workbook, hash_code
 from orgs.models import OrgAdmin, RegistrationCode

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from approvals.models import AuditEntry
+from audit.models import AuditEntry
 from members.models import Cadre, Person
 from members.verification import IdRulesVerifier, Verification, get_verifier, verify_identity
 from orgs.codes import CodeError, org_complete

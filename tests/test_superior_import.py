@@ -122,7 +122,7 @@ def test_nav_entry_for_higher_orgs_is_add_people(client, tree):
 
 
 def test_a_superiors_import_is_audited_as_acting_for_the_superior(client, tree, media):  # noqa: F811
-    from approvals.models import AuditEntry
+    from audit.models import AuditEntry
 
     login_as(client, tree.gb_admin, tree.gb)
     client.post(reverse("import_home", args=[tree.branch.pk]), {"file": upload(xlsx([member_row("王三")]))})

@@ -5,7 +5,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from approvals.models import ApprovalRequest, AuditEntry
+from approvals.models import ApprovalRequest
+from audit.models import AuditEntry
 from orgs import services
 from orgs.models import Org
 from orgs.permissions import Actor, may_edit_info_at_once

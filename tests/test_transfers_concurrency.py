@@ -4,8 +4,8 @@
 import pytest
 from django.db import connection
 
-from approvals.audit import AuditEntry
 from approvals.kinds import ApprovalError
+from audit.models import AuditEntry
 from members.models import Member
 from orgs.permissions import Actor
 from transfers import services

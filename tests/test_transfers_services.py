@@ -6,10 +6,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from approvals.audit import AuditEntry
 from approvals.kinds import ApprovalError
 from approvals.models import ApprovalRequest
 from approvals.services import requests_expire
+from audit.models import AuditEntry
 from members.models import Member
 from orgs.permissions import Actor
 from transfers import selectors, services

@@ -57,7 +57,8 @@ def state() -> tuple:
 
 def assert_nothing_written(tree) -> None:
     """A refused submission leaves no transfer, no approval request, no audit entry, and the member put."""
-    from approvals.models import ApprovalRequest, AuditEntry
+    from approvals.models import ApprovalRequest
+    from audit.models import AuditEntry
 
     assert not Transfer.objects.exists()
     assert not ApprovalRequest.objects.exists()

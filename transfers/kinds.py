@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.kinds import Kind, register
 
+from . import services
+from .models import Transfer
+
 
 def _current(transfer: Any) -> dict:
     # Stale when the member is no longer in the branch the transfer started from. The engine hands a
@@ -24,9 +27,6 @@ def _org_of(transfer: Any) -> Any:
 
 
 def register_kinds() -> None:
-    from . import services
-    from .models import Transfer
-
     common = dict(
         model=Transfer, apply=services.apply_decision, current_values=_current, org_of=_org_of,
         allowed_fields=frozenset({"branch"}), render_value=_render, field_labels={"branch": _("Organization")},

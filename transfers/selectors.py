@@ -1,4 +1,7 @@
-"""Read-only transfer queries: who is in transfer, what an admin may see, and the target-org search."""
+"""Read-only transfer queries: who is in transfer, what an admin may see, and the target-org search.
+
+See docs/transfers.md.
+"""
 
 from collections.abc import Iterable
 
@@ -9,6 +12,7 @@ from members import idnumber
 from members.models import Member
 from orgs.models import Category, Org
 from orgs.permissions import Actor
+from orgs.tree import ancestor_paths
 
 from .models import Transfer
 
@@ -36,11 +40,6 @@ def members_in_transfer_ids(ids: Iterable[int]) -> set[int]:
 def without_open_transfer(members: QuerySet[Member]) -> QuerySet[Member]:
     """These members less those already in a transfer (one subquery): lists that offer members to transfer."""
     return members.exclude(pk__in=Transfer.objects.open().values("member_id"))
-
-
-def open_transfer_for(member: Member | int) -> Transfer | None:
-    member_id = getattr(member, "pk", member)
-    return Transfer.objects.open().filter(member_id=member_id).first()
 
 
 def find_member(*, name: str, id_number: str) -> Member | None:
@@ -133,19 +132,10 @@ def search_orgs(query: str, *, limit: int = ORG_SEARCH_LIMIT) -> list[dict]:
         .order_by("tree_id", "lft")[:limit]
     )
     # One query for every ancestor of every hit, to build the "root / … / org" paths.
-    ancestor_q = Q()
-    for org in orgs:
-        ancestor_q |= Q(tree_id=org.tree_id, lft__lt=org.lft, rght__gt=org.rght)
-    ancestors = (
-        list(Org.objects.filter(ancestor_q).order_by("lft").values("tree_id", "lft", "rght", "short_name"))
-        if orgs else []
-    )
+    paths = ancestor_paths(orgs, fields=("short_name",))
     results = []
     for org in orgs:
-        names = [
-            a["short_name"] for a in ancestors
-            if a["tree_id"] == org.tree_id and a["lft"] < org.lft and a["rght"] > org.rght
-        ]
+        names = [a.short_name for a in paths[org.pk]]
         results.append({
             "id": org.pk,
             "code": org.code,

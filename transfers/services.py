@@ -3,6 +3,7 @@ allocation, and the wrappers views use to approve, reject and withdraw through t
 
 The member moves only by an UPDATE of Member.branch (one FK) under a row lock, in the same transaction as
 the step that moves them: a member is never in two branches and never in none.
+See docs/transfers.md.
 """
 
 import datetime as dt
@@ -16,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from approvals import services as approvals
-from approvals.audit import record
 from approvals.kinds import ApprovalError
 from approvals.models import ApprovalRequest
+from audit.services import record
 from members import throttle
 from members.choices import MemberStatus
 from members.models import Member

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.kinds import ApprovalError
+from approvals.selectors import may_decide
 from members.models import Member
 from orgs.models import Category, Org
-from orgs.permissions import may_decide, require
+from orgs.permissions import require
 
 from . import selectors, services
 from .forms import AllocateForm, ApproveForm, RejectForm, TransferInForm, TransferOutForm

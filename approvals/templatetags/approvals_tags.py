@@ -5,6 +5,8 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from audit.personal_data import is_personal, mask_value
+
 from ..kinds import KINDS
 
 register = template.Library()
@@ -90,14 +92,12 @@ LIST_SHOWN = 10
 
 
 def _shown(key: str, value: Any) -> str:
-    from ..selectors import MASKED_FIELDS
-
     if value in (None, ""):
         return "—"
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
-    if key in MASKED_FIELDS and isinstance(value, str):
-        return MASKED_FIELDS[key](value)  # the audit page is a list: personal data masked (PIPL)
+    if is_personal(key) and isinstance(value, str):
+        return mask_value(key, value)  # the audit page is a list: personal data masked (PIPL)
     if isinstance(value, list | dict) and len(value) > LIST_SHOWN:
         # An import batch lists up to 2,000 people: the page shows how many, the entry keeps them all.
         return str(_("%(n)s items") % {"n": len(value)})

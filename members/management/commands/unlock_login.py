@@ -6,7 +6,7 @@ address, when given), and records the unlock in the audit trail.
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from approvals.audit import record
+from audit.services import record
 from members import accounts, idnumber, throttle
 
 
