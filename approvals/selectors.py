@@ -27,12 +27,22 @@ from .kinds import stale_fields as kind_stale_fields
 from .models import ApprovalRequest, RequestStatus
 from .worklist import TASK_SOURCES
 
-_REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org", "decided_by", "org")
+_REQUEST_RELATED = ("requested_by", "requested_for_org", "deciding_org__parent", "decided_by", "org")
+
+
+def is_own_request(actor: Actor, request: ApprovalRequest) -> bool:
+    """Did the actor's person file this request (whichever org they act for now)?"""
+    person_pk = getattr(actor.person, "pk", None)
+    return person_pk is not None and person_pk == request.requested_by_id
 
 
 def may_decide(actor: Actor, request: ApprovalRequest) -> bool:
     """May the actor approve or reject this request: orgs.permissions decides, told whether the request's
-    kind lets the deciding org's direct superior admin decide too."""
+    kind lets the deciding org's direct superior admin decide too. Never the requester: nobody decides their
+    own request, so a superior who submitted one waits for another eligible decider (the deciding org's own
+    admin)."""
+    if is_own_request(actor, request):
+        return False
     kind = KINDS.get(request.kind)
     return permissions.may_decide(
         actor, request.deciding_org, superior_may_decide=kind is not None and kind.superior_may_decide,
@@ -76,7 +86,10 @@ def inbox_count(actor: Actor) -> int:
     """The header badge: pending requests plus waiting tasks (allocations), in one query."""
     if actor.org is None:
         return 0
-    requests = ApprovalRequest.objects.filter(_decidable_q(actor), status=RequestStatus.PENDING)
+    # The actor's own requests wait for someone else: they are listed (marked) but not counted.
+    requests = ApprovalRequest.objects.filter(_decidable_q(actor), status=RequestStatus.PENDING).exclude(
+        requested_by_id=getattr(actor.person, "pk", None)
+    )
     if not TASK_SOURCES:
         return requests.count()
     parts = [requests, *(source.pending(actor) for source in TASK_SOURCES.values())]
@@ -148,6 +161,9 @@ class RequestRow:
     stale: bool
     target_missing: bool
     may_decide: bool
+    # The actor filed this pending request: someone else decides it, the admin of one of these orgs.
+    own: bool = False
+    waits_for: str = ""
 
 
 def _render(request: ApprovalRequest, field: str, value: Any, *, mask: bool = False) -> str:
@@ -196,11 +212,25 @@ def request_rows(
             )
             for name, pair in r.changes.items()
         ]
+        own = r.is_pending and is_own_request(actor, r)
         rows.append(RequestRow(
             request=r, changes=changes, stale=bool(stale), target_missing=missing,
             may_decide=r.is_pending and actor.org is not None and may_decide(actor, r),
+            own=own, waits_for=other_deciders(actor, r) if own else "",
         ))
     return rows
+
+
+def other_deciders(actor: Actor, request: ApprovalRequest) -> str:
+    """The orgs whose admin decides a request the actor filed: the deciding org, and its direct superior for
+    kinds that allow it, except the org the actor acts for (no query: the deciding org is joined)."""
+    kind = KINDS.get(request.kind)
+    org = request.deciding_org
+    orgs = [org]
+    if kind is not None and kind.superior_may_decide and org.parent_id is not None:
+        orgs.append(org.parent)
+    acting = getattr(actor.org, "pk", None)
+    return "、".join(o.short_name for o in orgs if o.pk != acting)
 
 
 def audit_actions() -> list[str]:
@@ -220,7 +250,7 @@ def audit_entries(
         return AuditEntry.objects.none()
     org = actor.org
     qs = AuditEntry.objects.filter(
-        org__tree_id=org.tree_id, org__lft__gte=org.lft, org__rght__lte=org.rght
+        org__tree_id=org.tree_id, org__lft__gte=org.lft, org__lft__lte=org.rght
     ).select_related("actor", "acting_org", "org")
     if action:
         qs = qs.filter(action__startswith=action)

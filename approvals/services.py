@@ -26,7 +26,7 @@ from orgs.permissions import Actor
 
 from .kinds import ApprovalError, get_kind, stale_fields, to_json
 from .models import ApprovalRequest, RequestStatus
-from .selectors import may_decide
+from .selectors import is_own_request, may_decide
 
 __all__ = [
     "ApprovalError", "DecisionResult", "request_approve", "request_reject",
@@ -133,6 +133,9 @@ def request_submit(
 
 
 def _check_decider(actor: Actor, request: ApprovalRequest) -> None:
+    # Asked with the request row locked; the requester never changes, so no concurrent step can slip past.
+    if is_own_request(actor, request):
+        raise ApprovalError(_("You cannot decide a request you made yourself; it waits for another admin."))
     if not may_decide(actor, request):
         raise ApprovalError(_("You may not decide this request."))
 

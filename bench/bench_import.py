@@ -105,7 +105,7 @@ def _as_excel_saves_it(source: Path, target: Path) -> None:
     import zipfile
     from xml.sax.saxutils import escape
 
-    from imports.xlsx_stream import XlsxBook
+    from spreadsheets.xlsx_stream import XlsxBook
 
     with XlsxBook(source) as book:  # decodes the inline strings exactly as the import will
         rows = list(book.rows(book.sheet_names[0]))

@@ -17,7 +17,8 @@ class MembersConfig(AppConfig):
         from audit.personal_data import register_mask
 
         from .idnumber import mask
-        from .rules import mask_phone
+        from .rules import mask_email, mask_phone
 
         register_mask("phone", mask_phone)
         register_mask("id_number", mask)
+        register_mask("email", mask_email)

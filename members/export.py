@@ -15,7 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from orgs.models import Org
-from orgs.permissions import Actor
+from orgs.permissions import Actor, sees_personal_data_whole
 
 from .selectors import MemberQuery, member_queryset
 
@@ -23,7 +23,7 @@ CHUNK = 2000
 
 
 def _may_see_whole(actor: Actor, branch: Org) -> bool:
-    return actor.is_admin_of(branch) or actor.is_direct_superior_admin_of(branch)
+    return sees_personal_data_whole(actor, branch)
 
 
 def export_members(*, actor: Actor, org: Org, query: MemberQuery) -> tuple[bytes, int]:
@@ -51,7 +51,7 @@ def export_members(*, actor: Actor, org: Org, query: MemberQuery) -> tuple[bytes
         cell.font = Font(bold=True)
         header_cells.append(cell)
     ws.append(header_cells)
-    qs = member_queryset(org, query).select_related("person", "branch")
+    qs = member_queryset(org, query, actor=actor).select_related("person", "branch")
     count = 0
     gender = {"M": _("Male"), "F": _("Female")}
     for member in qs.iterator(chunk_size=CHUNK):

@@ -58,6 +58,13 @@ class Person(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # The member list's sorts walk these at any depth (members.selectors.SORTS); the id makes each key unique.
+        # Search indexes that only PostgreSQL can build (trigram, reversed ID) are in migration 0005.
+        indexes = [
+            models.Index(fields=["name", "id"], name="person_name_sort"),
+            models.Index(fields=["birth_date", "id"], name="person_birth_sort"),
+            models.Index(fields=["phone"], name="person_phone"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(gender__in=["M", "F"]), name="person_gender_valid"),
         ]
@@ -117,7 +124,9 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         # The member list filters by branch and status and sorts by join date (see members.selectors).
-        indexes = [models.Index(fields=["branch", "status"]), models.Index(fields=["branch", "joined_on"])]
+        indexes = [models.Index(fields=["branch", "status"]), models.Index(fields=["branch", "joined_on"]),
+                   # Join-date order over a whole subtree (a committee's list), walked from either end.
+                   models.Index(fields=["joined_on", "id"], name="member_joined_sort")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=MemberStatus.values), name="member_status_valid"),
             models.CheckConstraint(condition=~Q(development_number=""), name="member_devno_null_not_empty"),

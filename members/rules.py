@@ -75,6 +75,12 @@ def _nfkc(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def mask_email(email: str) -> str:
+    """z***@example.org: the first character and the domain stay (PIPL, like the phone)."""
+    local, at, domain = (email or "").partition("@")
+    return (local[:1] + "***" + at + domain) if at else ("***" if email else "")
+
+
 def mask_phone(phone: str) -> str:
     """138****5678: the first three and last four digits stay (PIPL: shown to viewers with no business with it)."""
     phone = phone or ""

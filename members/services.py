@@ -515,15 +515,20 @@ def cadre_remove(*, actor: Actor, cadre: Cadre, reason: str = "") -> None:
 # --- export -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def member_export(*, actor: Actor, org: Org, query) -> tuple[bytes, int]:
     """The .xlsx of the member list the actor sees for org (any admin of org or above); audited, because
-    the file carries personal data out of the system."""
+    the file carries personal data out of the system.
+
+    The rows are read outside any transaction: on SQLite every transaction begins IMMEDIATE and takes the one
+    writer lock, which a large export would hold for its whole run, blocking every other write (login audit
+    entries included). Only the audit entry is written in a (short) transaction.
+    """
     from .export import export_members
 
     if not actor.administers(org):
         raise MemberError(_("You may not export the members of this organization."))
     content, count = export_members(actor=actor, org=org, query=query)
-    record(action="member.export", actor=actor, org=org, target=org,
-                 after={"rows": count, "filters": query.as_params()})
+    with transaction.atomic():
+        record(action="member.export", actor=actor, org=org, target=org,
+               after={"rows": count, "filters": query.as_params()})
     return content, count

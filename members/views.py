@@ -44,7 +44,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
     query = selectors.MemberQuery.from_params(request.GET)
-    page = selectors.member_page(org, query)
+    page = selectors.member_page(org, query, actor=actor)
     htmx = request.headers.get("HX-Request") == "true"
     return render(request, "members/_member_rows.html" if htmx else "members/list.html", {
         "oob": htmx,  # a filtered htmx response also refreshes the total and the export link's filters

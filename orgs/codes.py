@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -288,8 +288,17 @@ def admin_register(
     person = Person.objects.select_for_update().filter(id_number=number).first()
     created = person is None
     if created:
-        person = Person.objects.create_user(number, name, password=password, phone=phone)
-    else:
+        try:
+            with transaction.atomic():
+                person = Person.objects.create_user(number, name, password=password, phone=phone)
+        except IntegrityError:
+            # A concurrent registration created this person after our look-up (on PostgreSQL the unique index
+            # made us wait for its commit): go on as the serial case does, with the account it created.
+            person = Person.objects.select_for_update().filter(id_number=number).first()
+            if person is None:
+                raise
+            created = False
+    if not created:
         # Both refusals below are counted like wrong codes: a code holder must not probe names or passwords.
         if person.name != name:
             error = _wrong(org, ip, _("The name does not match our record for this ID number."))

@@ -145,3 +145,22 @@ class RegistrationCode(models.Model):
                 condition=Q(expires_at__gt=models.F("created_at")), name="code_expires_after_creation"
             ),
         ]
+
+
+class SubtreeCount(models.Model):
+    """Active members in an org's whole subtree, kept current by database triggers (zhtj/dbrules.py) in the
+    transaction of every member insert, status or branch change and delete; org moves shift it in
+    orgs.services. A table of its own, not a column of Org: member writes lock these narrow rows, never the
+    org rows that tree writes lock, and their updates leave no dead versions of the wide, many-indexed org
+    rows. orgs.counts recounts and verifies it (check_org_tree)."""
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, primary_key=True, related_name="subtree_count")
+    active_members = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(active_members__gte=0), name="subtree_count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.active_members}"

@@ -8,7 +8,7 @@ role has an Actor with org None and may only see themselves.
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from .models import Org, OrgAdmin
@@ -117,6 +117,19 @@ def may_decide(actor: Actor, deciding_org: Org, *, superior_may_decide: bool) ->
     if actor.is_admin_of(deciding_org):
         return True
     return superior_may_decide and actor.is_direct_superior_admin_of(deciding_org)
+
+
+def sees_personal_data_whole(actor: Actor, branch: Org) -> bool:
+    """The masking rule (PIPL) for a member of this branch: their ID number, phone and e-mail are whole to the
+    branch's admin and its direct superior admin (who edit the record at once), masked to admins above."""
+    return actor.is_admin_of(branch) or actor.is_direct_superior_admin_of(branch)
+
+
+def personal_data_whole_q(actor: Actor, branch_field: str = "branch") -> Q:
+    """sees_personal_data_whole as a filter on rows with a branch: the rows whose values the actor sees whole."""
+    if actor.org is None:
+        return Q(pk__in=[])
+    return Q(**{f"{branch_field}_id": actor.org.pk}) | Q(**{f"{branch_field}__parent_id": actor.org.pk})
 
 
 def may_edit_info_at_once(actor: Actor, org: Org) -> bool:

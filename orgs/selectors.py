@@ -1,16 +1,16 @@
 """Read-only queries of the org tree: children with subtree member counts, search, an org's page data.
 
-Member counts per subtree come from one correlated subquery on the MPTT fields (the branches whose lft lies
-inside the org's lft..rght range of the same tree, and their members), so a level of the tree costs one
-query however many children it has.
-See docs/performance.md.
+Member counts per subtree are read from orgs_subtreecount, which database triggers keep current on every
+member write (zhtj/dbrules.py; orgs.counts): one primary-key join per org, whatever the subtree's size. (They
+were counted per view before, with a subquery visiting every branch of the subtree: 100,000 loops at a
+province's root, 300–400 ms a page; docs/performance.md.)
 """
 
 import copy
 from dataclasses import dataclass
 
-from django.db.models import IntegerField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from members.choices import MemberStatus, Position
 from members.models import Cadre, Member
@@ -22,27 +22,9 @@ from .tree import ancestor_paths
 SEARCH_LIMIT = 50
 
 
-def _subtree_member_count() -> RawSQL:
-    """Active members in the subtree of the outer query's org row.
-
-    For each leaf of the subtree (branches are leaves: members belong only to branches) count its members
-    through the members' branch index, and sum. The cost follows the number of branches in the subtree, not
-    the number of members in the database: a plain join lets PostgreSQL's planner pick a sequential scan of
-    all members once per child (measured 600 ms for 25 children over 25,000 members, against 0.3 ms this
-    way; see bench/bench_tree.py).
-    """
-    org_table, member_table = Org._meta.db_table, Member._meta.db_table
-    sql = (
-        f"SELECT COALESCE(SUM((SELECT COUNT(*) FROM {member_table} m WHERE m.branch_id = o.id AND m.status = %s)), 0)"
-        f" FROM {org_table} o WHERE o.tree_id = {org_table}.tree_id AND o.lft >= {org_table}.lft"
-        f" AND o.lft <= {org_table}.rght AND o.rght = o.lft + 1"
-    )
-    return RawSQL(sql, [MemberStatus.ACTIVE.value], output_field=IntegerField())
-
-
 def with_member_counts(qs: QuerySet[Org]) -> QuerySet[Org]:
-    """Annotate member_count: active members anywhere in each org's subtree."""
-    return qs.annotate(member_count=_subtree_member_count())
+    """Annotate member_count: active members anywhere in each org's subtree (the kept count)."""
+    return qs.annotate(member_count=Coalesce(F("subtree_count__active_members"), Value(0)))
 
 
 def children_with_counts(parent: Org) -> list[Org]:

@@ -6,8 +6,10 @@ PermissionDenied (a view turns it into 403); rule violations raise OrgError with
 See docs/orgs.md.
 """
 
+import contextlib
 import io
 import re
+import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -21,8 +23,12 @@ from approvals.kinds import ApprovalError
 from approvals.services import request_submit
 from audit.services import record
 from members.models import Cadre, Member
+from spreadsheets.checks import FileError, corrupt_error
+from spreadsheets.workbook import open_workbook
+from spreadsheets.xlsx_stream import XlsxError
 from zhtj.errors import UserError
 
+from .counts import shift_subtree
 from .models import Org, OrgType, may_contain
 from .permissions import Actor, may_edit_info_at_once
 from .tree import lock_tree
@@ -88,6 +94,23 @@ def _check_sibling_name(parent: Org | None, short_name: str, exclude_pk: int | N
             % {"parent": parent.short_name, "name": short_name},
             field="short_name",
         )
+
+
+def _save_checking_sibling_name(org: Org, *, parent: Org | None, short_name: str, **save_kwargs: Any) -> None:
+    """Save org in a savepoint; when a concurrent transaction gave a sibling the same name first, answer as
+    the serial case does.
+
+    _check_sibling_name ran before the write, but a rename takes no tree lock, so two transactions may both
+    pass it. On PostgreSQL the second writer then waits on the unique index for the first to commit and gets
+    an IntegrityError; by then the check sees the committed sibling and raises its own clear error. Any other
+    integrity error is re-raised for the caller.
+    """
+    try:
+        with transaction.atomic():
+            org.save(**save_kwargs)
+    except IntegrityError:
+        _check_sibling_name(parent, short_name, exclude_pk=org.pk)
+        raise
 
 
 def _check_contact(contact_phone: str, contact_email: str) -> None:
@@ -163,8 +186,7 @@ def _insert(*, actor: Actor | None, parent: Org | None, org_type: OrgType, short
     org = Org(code=code, short_name=short_name, full_name=full_name, type=org_type, parent=parent,
               contact_phone=contact_phone, contact_email=contact_email)
     try:
-        with transaction.atomic():
-            org.save()
+        _save_checking_sibling_name(org, parent=parent, short_name=short_name)
     except IntegrityError:
         # The database's own rules (unique code, containment trigger) are the last line.
         raise OrgError(_("The organization could not be created: its code is taken or the superior cannot "
@@ -204,8 +226,10 @@ def org_create_by_operator(*, parent: Org | None, type: OrgType, short_name: str
 # Bulk create from a sheet
 
 SHEET_COLUMNS = ("简称", "类别", "全称")
-_XLSX_MAGIC = b"PK\x03\x04"
-_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The headings are looked for in this many rows at the top of each visible sheet.
+HEADING_ROWS = 10
+SHEET_MAX_BYTES = 5 * 1024 * 1024  # 500 rows of three short texts fit in a few KB
+SHEET_MAX_UNCOMPRESSED = 100 * 1024 * 1024
 
 
 @dataclass
@@ -220,43 +244,80 @@ class BulkCreateResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _not_a_sheet() -> OrgError:
-    return OrgError(_("This file is not an Excel workbook (.xlsx or .xls). Download the template, fill it in "
-                      "and upload it again."), field="file")
-
-
 def read_org_sheet(file: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
-    """The data rows of the first sheet as (Excel row number, {简称, 类别, 全称}); blank rows skipped."""
-    from python_calamine import CalamineError, load_workbook
+    """The data rows of the first visible sheet with the headings, as (Excel row number, {简称, 类别, 全称});
+    blank rows skipped.
 
-    data = file.read()
-    if not (data.startswith(_XLSX_MAGIC) or data.startswith(_XLS_MAGIC)):
-        raise _not_a_sheet()
-    try:
-        workbook = load_workbook(io.BytesIO(data))
-        rows = list(workbook.get_sheet_by_index(0).iter_rows())
-    except (CalamineError, ValueError, IndexError, OSError):
-        raise _not_a_sheet() from None
-    header_index = None
-    for i, row in enumerate(rows[:10]):
-        cells = [_clean_text(c) for c in row]
-        if all(name in cells for name in SHEET_COLUMNS):
-            header_index = i
-            columns = {name: cells.index(name) for name in SHEET_COLUMNS}
-            break
-    if header_index is None:
+    The upload goes through the same checks and readers as a member import (spreadsheets.workbook): an .xlsx is
+    streamed and read only as far as MAX_BULK_ROWS rows need, an .xls is measured before it is read, so no
+    upload can make the reader claim memory out of proportion to the file.
+    """
+    with tempfile.NamedTemporaryFile(prefix="orgs-", suffix=".upload") as copy:
+        size = 0
+        while chunk := file.read(1024 * 1024):
+            size += len(chunk)
+            if size > SHEET_MAX_BYTES:
+                raise OrgError(_("The file is larger than %(mb)d MB; a sheet of organizations is far smaller. Upload"
+                                 " the filled-in template.") % {"mb": SHEET_MAX_BYTES // (1024 * 1024)}, field="file")
+            copy.write(chunk)
+        copy.flush()
+        try:
+            sheets = open_workbook(copy.name, name=str(getattr(file, "name", "") or ""),
+                                   max_uncompressed=SHEET_MAX_UNCOMPRESSED)
+            try:
+                return _sheet_rows(sheets)
+            finally:
+                sheets.close()
+        except XlsxError:
+            raise OrgError(corrupt_error().message, field="file") from None
+        except FileError as exc:
+            raise OrgError(exc.message, field="file") from None
+
+
+def _heading(sheets, name: str) -> tuple[int, dict[str, int]] | None:
+    """(row number, column of each heading) when one of the sheet's top rows holds the three headings."""
+    with contextlib.closing(sheets.rows(name)) as rows:
+        for seen, (number, cells) in enumerate(rows):
+            if seen >= HEADING_ROWS or number > HEADING_ROWS:
+                return None
+            texts = [_clean_text(c) for c in cells]
+            if all(name in texts for name in SHEET_COLUMNS):
+                return number, {name: texts.index(name) for name in SHEET_COLUMNS}
+    return None
+
+
+def _sheet_rows(sheets) -> list[tuple[int, dict[str, str]]]:
+    found = None
+    for name in sheets.sheet_names:
+        if name not in sheets.hidden_sheets:
+            heading = _heading(sheets, name)
+            if heading is not None:
+                found = name, *heading
+                break
+    if found is None:
+        hidden = next((name for name in sheets.sheet_names
+                       if name in sheets.hidden_sheets and _heading(sheets, name) is not None), None)
+        if hidden is not None:
+            raise OrgError(_("The sheet “%(sheet)s” has the headings 简称, 类别 and 全称 but is hidden, and hidden"
+                             " sheets are never read. Unhide it in Excel or WPS (right-click a sheet tab, Unhide),"
+                             " or copy its rows into a visible sheet, then upload the file again.")
+                           % {"sheet": hidden}, field="file")
         raise OrgError(_("The sheet needs the column headings 简称, 类别 and 全称 in its first row."),
                        field="file")
+    name, header_row, columns = found
     result = []
-    for i, row in enumerate(rows[header_index + 1:], start=header_index + 2):
-        values = {name: _clean_text(row[col]) if col < len(row) else "" for name, col in columns.items()}
-        if any(values.values()):
-            result.append((i, values))
+    with contextlib.closing(sheets.rows(name)) as rows:
+        for number, row in rows:
+            if number <= header_row:
+                continue
+            values = {name: _clean_text(row[col]) if col < len(row) else "" for name, col in columns.items()}
+            if any(values.values()):
+                result.append((number, values))
+                if len(result) > MAX_BULK_ROWS:
+                    raise OrgError(_("A sheet may hold at most %(n)d organizations; split it into several files.")
+                                   % {"n": MAX_BULK_ROWS}, field="file")
     if not result:
         raise OrgError(_("The sheet has no rows under its headings."), field="file")
-    if len(result) > MAX_BULK_ROWS:
-        raise OrgError(_("A sheet may hold at most %(n)d organizations; split it into several files.")
-                       % {"n": MAX_BULK_ROWS}, field="file")
     return result
 
 
@@ -365,7 +426,8 @@ def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]
     new = {name: pair[1] for name, pair in diff.items()}
     for name, value in new.items():
         setattr(org, name, value)
-    org.save(update_fields=[*new, "updated_at"])
+    _save_checking_sibling_name(org, parent=org.parent, short_name=org.short_name,
+                                update_fields=[*new, "updated_at"])
     record(action="org.update", actor=actor, org=org, target=org,
            before={name: pair[0] for name, pair in diff.items()}, after=new)
     return diff
@@ -440,8 +502,14 @@ def org_move(*, actor: Actor, org: Org, new_parent: Org) -> Org:
         raise OrgError(problem, field="parent_code")
     _check_sibling_name(new_parent, org.short_name)
     old_parent = org.parent
+    # Read before the move (the new parent's ancestors stay the same: it is not inside the moved subtree).
+    old_ancestors = list(org.get_ancestors().values_list("pk", flat=True))
+    new_ancestors = [*new_parent.get_ancestors().values_list("pk", flat=True), new_parent.pk]
     org.parent = new_parent
-    org.save()  # django-mptt moves the subtree and renumbers, under our lock
+    # django-mptt moves the subtree and renumbers, under our lock (a rename of a sibling takes no tree lock).
+    _save_checking_sibling_name(org, parent=new_parent, short_name=org.short_name)
+    # The member-count triggers follow member writes only: the moved subtree's count changes sides here.
+    shift_subtree(org=org, old_ancestor_ids=old_ancestors, new_ancestor_ids=new_ancestors)
     record(action="org.move", actor=actor, org=org, target=org,
            before={"parent": old_parent.code}, after={"parent": new_parent.code})
     return org

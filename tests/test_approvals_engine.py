@@ -306,8 +306,9 @@ def test_direct_superior_may_decide_when_kind_allows(tree):
                   apply=lambda r, a: None, current_values=lambda o: field_values(o, ["short_name"]),
                   superior_may_decide=True))
     try:
+        # Filed by someone else: nobody decides their own request (tests/test_self_decisions.py).
         req = request_submit(kind="test_superior", target=tree.branch, changes={"short_name": ["一班团支部", "x"]},
-                             actor=actor(tree.branch_admin, tree.branch), deciding_org=tree.branch)
+                             actor=actor(tree.member.person, None), deciding_org=tree.branch)
         assert may_decide(actor(tree.branch_admin, tree.branch), req)
         assert may_decide(actor(tree.gb_admin, tree.gb), req)  # direct superior
         assert not may_decide(actor(tree.wc_admin, tree.wc), req)  # above the direct superior
@@ -417,7 +418,8 @@ def test_on_close_runs_for_reject_withdraw_and_expire_but_not_approve(tree, hook
     b = submit_hook(tree, tree.branch2)
     c = submit_hook(tree, tree.gb)
     d = submit_hook(tree, tree.sibling)
-    request_approve(request_id=a.pk, actor=actor(tree.branch_admin, tree.branch))
+    # branch's admin filed them all, so the direct superior (the kind allows it) approves branch's own.
+    request_approve(request_id=a.pk, actor=actor(tree.gb_admin, tree.gb))
     request_reject(request_id=b.pk, actor=actor(tree.branch2_admin, tree.branch2), reason="否")
     request_withdraw(request_id=c.pk, actor=actor(tree.branch_admin, tree.branch))
     ApprovalRequest.objects.filter(pk=d.pk).update(created_at=timezone.now() - dt.timedelta(days=400))
@@ -443,7 +445,7 @@ def test_inbox_of_direct_superior_lists_childrens_requests_for_kinds_that_allow_
 
     req = submit_hook(tree, tree.branch)
     rename = request_submit(kind="org_info", target=tree.branch2, changes={"short_name": ["二班团支部", "y"]},
-                            actor=actor(tree.branch2_admin, tree.branch2), deciding_org=tree.branch2)
+                            actor=actor(tree.gb_admin, tree.gb), deciding_org=tree.branch2)
     gb = actor(tree.gb_admin, tree.gb)
     # test_hooks allows the direct superior (gb); org_info decided by branch2 does not.
     assert list(inbox_requests(gb)) == [req] and inbox_count(gb) == 1

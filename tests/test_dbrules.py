@@ -2,6 +2,7 @@
 and edits to the audit trail."""
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from audit.models import AuditEntry
@@ -62,12 +63,34 @@ def test_audit_entries_cannot_be_updated_in_the_database(tree):
     assert AuditEntry.objects.get(pk=entry.pk).action == "test"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite flushes test tables with DELETE")
 def test_audit_entries_cannot_be_deleted_in_the_database(tree):
     entry = record(action="test", actor=tree.root_admin, org=tree.root)
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).delete()
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_audit_entries_cannot_be_deleted_with_raw_sql(tree):
+    entry = record(action="test", actor=tree.root_admin, org=tree.root)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM approvals_auditentry")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_still_empties_the_database_and_the_rules_come_back(org_types):
+    # `manage.py flush` (and every transactional test's teardown) wipes the whole database on purpose; on
+    # SQLite it does so with DELETE, so it lifts the audit rule for its own statements only.
+    org = f.make_org("committee")
+    record(action="test", actor=None, org=org)
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEntry.objects.exists()
+    f.org_type("committee")
+    entry = record(action="test", actor=None, org=f.make_org("committee"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(action="forged")
 
 
 def test_audit_entries_refuse_save_and_delete_in_python(tree):

@@ -18,3 +18,14 @@ def test_not_found_page_uses_the_base_layout(client, tree):
     response = client.get(f"/orgs/{tree.gb.pk}/")
     assert response.status_code == 404
     assert b"bootstrap.min.css" in response.content
+
+
+def test_csrf_failure_page_is_the_branded_card_in_chinese(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"id_number": "110101198804230017", "password": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "bootstrap.min.css" in body and "表单安全校验未通过" in body
+    assert "CSRF verification failed" not in body  # Django's plain default page

@@ -69,7 +69,7 @@ def test_branch_admin_adds_member_with_passwordless_person_and_audit(tree):
     assert person.needs_password and not person.has_usable_password()
     entry = AuditEntry.objects.get(action="member.add", target_id=str(member.pk))
     assert entry.actor_id == tree.branch_admin.pk and entry.org_id == tree.branch.pk
-    assert entry.after["phone"] == "13912345678"
+    assert entry.after["phone"] == "139****5678"  # the trail never stores a whole phone (PIPL)
 
 
 def test_direct_superior_admin_adds_member(tree):
@@ -226,8 +226,8 @@ def test_branch_admin_edit_takes_effect_at_once_with_before_after_audit(tree):
     member.person.refresh_from_db()
     assert member.person.phone == "13700000000" and member.occupation == "工人"
     entry = AuditEntry.objects.get(action="member.update", target_id=str(member.pk))
-    assert entry.before == {"phone": "13912345678", "occupation": "学生"}
-    assert entry.after == {"phone": "13700000000", "occupation": "工人"}
+    assert entry.before == {"phone": "139****5678", "occupation": "学生"}
+    assert entry.after == {"phone": "137****0000", "occupation": "工人"}
 
 
 def test_direct_superior_admin_edit_takes_effect_at_once(tree):
@@ -266,7 +266,7 @@ def test_id_number_correction_with_reason_is_audited_and_rederives_birth(tree):
     member.person.refresh_from_db()
     assert member.person.id_number == new_id and member.person.birth_date == dt.date(2004, 7, 9)
     entry = AuditEntry.objects.get(action="member.update", target_id=str(member.pk))
-    assert entry.reason == "身份证号录入错误" and entry.after["id_number"] == new_id
+    assert entry.reason == "身份证号录入错误" and entry.after["id_number"] == new_id[:6] + "*" * 8 + new_id[-4:]
 
 
 def test_edit_refuses_invalid_values_and_changes_nothing(tree):

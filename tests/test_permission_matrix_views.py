@@ -165,6 +165,7 @@ CASES = [
     Case("logout", "post", everyone(302)),
     # Public pages (login, registration, reset with a code): open to all, they grant nothing by themselves.
     Case("login", "get", everyone(302, anonymous=200)),
+    Case("healthz", "get", everyone(200, anonymous=200)),
     Case("register_admin", "get", everyone(200)),
     Case("register_admin", "post", everyone(200),
          data=lambda tree: {"org": tree.gb.code, "code": "WRONG-CODE-123", "name": "冒充者",

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from imports import xlsx_stream
-from imports.xlsx_stream import XlsxBook, XlsxError, format_kind
+from spreadsheets import xlsx_stream
+from spreadsheets.xlsx_stream import XlsxBook, XlsxError, format_kind
 
 
 @pytest.fixture(autouse=True, params=["in memory", "spilled to a file"])

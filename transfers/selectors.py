@@ -63,7 +63,8 @@ def _with_related(qs: QuerySet[Transfer]) -> QuerySet[Transfer]:
 
 
 def _in_subtree(prefix: str, org: Org) -> Q:
-    return Q(**{f"{prefix}__tree_id": org.tree_id, f"{prefix}__lft__gte": org.lft, f"{prefix}__rght__lte": org.rght})
+    # A range of lft alone (the same orgs): the planner estimates one column's range right (docs/performance.md).
+    return Q(**{f"{prefix}__tree_id": org.tree_id, f"{prefix}__lft__gte": org.lft, f"{prefix}__lft__lte": org.rght})
 
 
 def transfers_visible_to(actor: Actor) -> QuerySet[Transfer]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.kinds import ApprovalError
-from approvals.selectors import may_decide
+from approvals.selectors import is_own_request, may_decide, other_deciders
 from members.models import Member
 from orgs.models import Category, Org
 from orgs.permissions import require
@@ -145,9 +145,11 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if transfer.status == Status.APPROVED and actor.is_admin_of(transfer.target_org):
         allocate_form = AllocateForm(branches=selectors.allocatable_branches(transfer.target_org).exclude(
             pk=transfer.source_branch_id))
+    own_request = req is not None and req.is_pending and is_own_request(actor, req)
     return render(request, "transfers/detail.html", {
         "transfer": transfer,
         "may_decide": req is not None and req.is_pending and may_decide(actor, req),
+        "own_request": own_request, "waits_for": other_deciders(actor, req) if own_request else "",
         "may_withdraw": transfer.status == Status.PENDING and services.may_withdraw_transfer(actor, transfer),
         "allocate_form": allocate_form,
         "approve_form": ApproveForm(), "reject_form": RejectForm(),

@@ -34,6 +34,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or "django-insecure-zhtj-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "zhtj.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,9 +53,11 @@ INSTALLED_APPS = [
     "approvals",
     "transfers",
     "imports",
+    "dataset",
 ]
 
 MIDDLEWARE = [
+    "zhtj.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,11 +133,16 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING below, in the same format
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-requests": {"task": "approvals.tasks.expire_requests", "schedule": 3600.0},
     "expire-transfer-allocations": {"task": "transfers.tasks.expire_allocations", "schedule": 3600.0},
+    # Uploads of failed jobs hold personal data: kept for a retry only ZHTJ_IMPORT_KEEP_FAILED_DAYS.
+    "purge-old-uploads": {"task": "imports.purge_old_uploads", "schedule": 3600.0},
+    # An import whose worker was killed is marked failed and retryable (pages only show it as interrupted).
+    "mark-interrupted-imports": {"task": "imports.mark_interrupted_jobs", "schedule": 120.0},
 }
 
 LANGUAGE_CODE = "zh-hans"
@@ -170,6 +178,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Load balancers probe /healthz over plain HTTP on the internal network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -181,11 +191,23 @@ USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# To stderr, one line per request (zhtj.request) and per Celery task (zhtj.task); LOG_FORMAT=json for shippers.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "zhtj.logs.JsonFormatter"},
+    },
+    "filters": {"mask_numbers": {"()": "zhtj.logs.MaskLongNumbers"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_numbers"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "zhtj.request": {"level": env_str("LOG_REQUESTS_LEVEL", "INFO")},
+        "zhtj.task": {"level": "INFO"},
+    },
 }
 
 # Captcha: ZHTJ_CAPTCHA_TEST_MODE=1 makes the captcha accept "PASSED" (for automated checks only).
@@ -203,10 +225,12 @@ ZHTJ_INITIAL_PASSWORD_DAYS = env_int("ZHTJ_INITIAL_PASSWORD_DAYS", 0)  # 0: neve
 ZHTJ_REGISTRATION_CODE_DAYS = env_int("ZHTJ_REGISTRATION_CODE_DAYS", 20)
 ZHTJ_RESET_CODE_HOURS = env_int("ZHTJ_RESET_CODE_HOURS", 48)
 ZHTJ_REQUEST_EXPIRY_DAYS = env_int("ZHTJ_REQUEST_EXPIRY_DAYS", 30)
+ZHTJ_WORKER_HEARTBEAT_SECONDS = env_int("ZHTJ_WORKER_HEARTBEAT_SECONDS", 10)  # /healthz: 3 missed = down
 ZHTJ_IMPORT_BACKGROUND_ROWS = env_int("ZHTJ_IMPORT_BACKGROUND_ROWS", 2000)
 # Sheets with more data rows than this are read and cleaned by a forked child process while the job's own
 # process writes to the database (two cores instead of one); smaller ones are done in one process.
 ZHTJ_IMPORT_PARALLEL_ROWS = env_int("ZHTJ_IMPORT_PARALLEL_ROWS", 2000)
 ZHTJ_IMPORT_MAX_ROWS = env_int("ZHTJ_IMPORT_MAX_ROWS", 200000)
+ZHTJ_IMPORT_KEEP_FAILED_DAYS = env_int("ZHTJ_IMPORT_KEEP_FAILED_DAYS", 7)  # then purge_old_uploads deletes
 ZHTJ_IMPORT_MAX_BYTES = env_int("ZHTJ_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 ZHTJ_SECRETARY_VERIFIER = env_str("ZHTJ_SECRETARY_VERIFIER", "members.verification.IdRulesVerifier")

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from audit.personal_data import is_personal, mask_value
+from audit.services import mask_text
 
 from ..kinds import KINDS
 
@@ -38,6 +39,7 @@ _ACTIONS = {
     "admin.register": _("Admin registered with a code"),
     "code.issue": _("Registration code issued"),
     "import.finished": _("Import finished"),
+    "import.retry": _("Import run again"),
     "login.succeeded": _("Logged in"),
     "login.failed": _("Login failed"),
     "login.locked": _("Account locked"),
@@ -91,17 +93,37 @@ def action_label(action: str) -> str:
 LIST_SHOWN = 10
 
 
+def _audit_mask(key: str | None, value: str) -> str | None:
+    # The audit page is a list read by every admin above: every contact is masked there, to everyone (PIPL),
+    # as the member list masks them; an org's contacts too, as they are often a person's own.
+    if key is not None and is_personal(key):
+        return mask_value(key, value)
+    if key in ("contact_phone", "contact_email"):
+        return mask_value(key.removeprefix("contact_"), value)
+    return None
+
+
+def _masked_deep(key: str | None, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked_deep(k, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked_deep(key, v) for v in value]
+    if isinstance(value, str) and value:
+        masked = _audit_mask(key, value) if "*" not in value else None
+        # mask_text: entries written before record() masked numbers inside any text.
+        return masked if masked is not None else mask_text(value)
+    return value
+
+
 def _shown(key: str, value: Any) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
-    if is_personal(key) and isinstance(value, str):
-        return mask_value(key, value)  # the audit page is a list: personal data masked (PIPL)
     if isinstance(value, list | dict) and len(value) > LIST_SHOWN:
         # An import batch lists up to 2,000 people: the page shows how many, the entry keeps them all.
         return str(_("%(n)s items") % {"n": len(value)})
-    return str(value)
+    return str(_masked_deep(key, value))
 
 
 @register.filter
@@ -111,4 +133,10 @@ def kv(value: Any) -> str:
         return ""
     if isinstance(value, dict):
         return "; ".join(f"{_FIELDS.get(k, k)}: {_shown(k, v)}" for k, v in value.items())
-    return str(value)
+    return mask_text(str(value))
+
+
+@register.filter
+def masked(value: Any) -> str:
+    """Free text (a reason, an object's name) with any whole ID number or phone masked."""
+    return mask_text(str(value)) if value not in (None, "") else ""

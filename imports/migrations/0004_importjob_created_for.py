@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imports', '0002_importjob_uploader_ip'),
+        ('imports', '0003_importjob_retried_by'),
         ('orgs', '0004_org_tree_range_index'),
     ]
 

@@ -42,6 +42,7 @@ TEXT_CACHE_SIZE = 4096
 REL_OFFICE_DOCUMENT = "/officeDocument"
 REL_SHARED_STRINGS = "/sharedStrings"
 REL_STYLES = "/styles"
+REL_WORKSHEET = "/worksheet"
 
 # Built-in number formats that calamine reads as dates (incl. the CJK ones) and as durations.
 BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), 45, 47, *range(50, 59)])
@@ -387,7 +388,10 @@ def _new_expat():
 
 
 class XlsxBook:
-    """An .xlsx workbook opened from its path; read each sheet's rows with rows(name)."""
+    """An .xlsx workbook opened from its path; read each sheet's rows with rows(name).
+
+    sheet_names lists the worksheets in workbook order (chart sheets and other kinds are left out: they hold no
+    cells); hidden_sheets names those of them that are hidden or very hidden."""
 
     def __init__(self, path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         """max_bytes caps the decompressed bytes of every part read through this book, all reads counted."""
@@ -477,13 +481,18 @@ class XlsxBook:
         rels = self._rels(workbook)
         self._sheet_parts: dict[str, str] = {}
         self.sheet_names: list[str] = []
+        self.hidden_sheets: set[str] = set()
         self.date1904 = False
 
         def start(name, attrs, _stack):
             if name == "sheet":
                 sheet_name = attrs.get("name", "")
                 rel = rels.get(attrs.get("id", ""))
+                if rel is not None and not rel[0].endswith(REL_WORKSHEET):
+                    return  # a chart sheet, dialog sheet or macro sheet: no cells to read
                 self.sheet_names.append(sheet_name)
+                if attrs.get("state") in ("hidden", "veryHidden"):
+                    self.hidden_sheets.add(sheet_name)
                 if rel is not None:
                     self._sheet_parts[sheet_name] = rel[1]
             elif name == "workbookPr":

@@ -1,0 +1,1 @@
+"""Synthetic province-scale datasets for benchmarks (manage.py generate_dataset)."""
