@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test bench lint messages venv clean
+.PHONY: run test bench lint messages screenshots venv clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ test: venv
 bench: venv
 	$(PY) bench/run.py
 
+# The main pages of each role at 1366 and 375 px, as PNG files in screenshots/ (real headless Chromium).
+screenshots: venv
+	env -u DATABASE_URL -u REDIS_URL ZHTJ_SCREENSHOTS=screenshots $(PY) -m pytest tests/e2e/test_screenshots_e2e.py -q
+
 lint: venv
 	$(VENV)/bin/ruff check .
 
@@ -36,4 +40,4 @@ messages: venv
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles media
+	rm -rf $(VENV) db.sqlite3 staticfiles media screenshots

@@ -14,10 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import record
+from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor
 
@@ -57,6 +60,19 @@ def _lock_request(request_id: int) -> ApprovalRequest:
 
 def _audit_org(request: ApprovalRequest) -> Any:
     return request.org if request.org_id else request.deciding_org
+
+
+def _request_params(request: ApprovalRequest, **extra: Any) -> dict[str, Any]:
+    return {"kind": str(request.kind_label), "object": request.target_repr, **extra}
+
+
+def _notify_requester(request: ApprovalRequest, text: str, **extra: Any) -> None:
+    """The outcome goes where the request came from: the org the requester acted for (whoever is its admin
+    now reads it), or the member who asked for themselves."""
+    addressee = {"org": request.requested_for_org} if request.requested_for_org_id else {
+        "recipient": request.requested_by}
+    notify(**addressee, kind=MessageKind.REQUEST_DECIDED, text=text, params=_request_params(request, **extra),
+           link=reverse("request_detail", args=[request.pk]))
 
 
 @transaction.atomic
@@ -107,6 +123,12 @@ def request_submit(
         before={n: p[0] for n, p in changes.items()}, after={n: p[1] for n, p in changes.items()},
         reason=request.reason,
     )
+    notify(
+        org=deciding_org, kind=MessageKind.REQUEST_WAITING,
+        text=gettext_noop("%(who)s submitted a request for your decision: %(kind)s, %(object)s."),
+        params=_request_params(request, who=str(request.requested_by)),
+        link=reverse("request_detail", args=[request.pk]),
+    )
     return request
 
 
@@ -153,6 +175,14 @@ def request_approve(*, request_id: int, actor: Actor, note: str = "") -> Approva
         before={n: p[0] for n, p in request.changes.items()}, after={n: p[1] for n, p in request.changes.items()},
         reason=request.decision_reason,
     )
+    decider = actor.org.short_name if getattr(actor, "org", None) is not None else str(request.decided_by)
+    if request.decision_reason:
+        _notify_requester(request, gettext_noop(
+            "Your request (%(kind)s, %(object)s) was approved by %(org)s. Note: %(note)s"
+        ), org=decider, note=request.decision_reason)
+    else:
+        _notify_requester(request, gettext_noop("Your request (%(kind)s, %(object)s) was approved by %(org)s."),
+                          org=decider)
     return request
 
 
@@ -170,6 +200,17 @@ def _close(request: ApprovalRequest, *, status: str, actor: Actor | None, reason
         action=f"request.{status}.{request.kind}", actor=actor, org=_audit_org(request), target=request,
         before={"status": RequestStatus.PENDING}, after={"status": status}, reason=reason,
     )
+    if status == RequestStatus.REJECTED:
+        decider = actor.org.short_name if getattr(actor, "org", None) is not None else str(request.decided_by)
+        _notify_requester(request, gettext_noop(
+            "Your request (%(kind)s, %(object)s) was rejected by %(org)s. Reason: %(reason)s"
+        ), org=decider, reason=reason)
+    elif status == RequestStatus.EXPIRED:
+        _notify_requester(request, gettext_noop("Your request (%(kind)s, %(object)s) expired without a decision."))
+    elif status == RequestStatus.WITHDRAWN and getattr(_person(actor), "pk", None) != request.requested_by_id:
+        # The other side of a transfer took it back: the requester did not, so they are told.
+        _notify_requester(request, gettext_noop("Your request (%(kind)s, %(object)s) was withdrawn by %(who)s."),
+                          who=str(_person(actor)))
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from orgs.permissions import require
 
 from . import selectors, services
 from .forms import AuditFilterForm, BulkDecisionForm, DecisionForm
+from .worklist import task_items
 
 PAGE_SIZE = 50
 
@@ -50,7 +51,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = selectors.request_rows(actor, list(page.object_list), check_stale=not decided)
     return render(request, "approvals/inbox.html", {
         "page": page, "rows": rows, "decided": decided,
-        "form": DecisionForm(),
+        "form": DecisionForm(), "tasks": [] if decided else task_items(actor),
     })
 
 

@@ -27,6 +27,10 @@ class ImportJob(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=ImportKind.choices)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("uploaded by"))
+    # The org the uploader acted for: the job's org itself, or its direct superior importing into a child
+    # branch. Every audit entry of the job names it as the acting org, however later the job runs.
+    created_for = models.ForeignKey("orgs.Org", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("uploaded for"))
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     # The uploader's client address (a web upload; None at the command line), for every audit entry of the job:
     # the job may run later on a worker, far from the request.

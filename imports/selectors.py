@@ -11,19 +11,20 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
-from orgs.permissions import Actor, get_org_for, require
+from orgs.permissions import Actor, get_org_for, may_import_into, require
 
 from .models import ImportJob, ImportStatus
 
 
 def get_job_for(actor: Actor, pk: object) -> ImportJob:
-    """The job if its org lies in the actor's subtree (404 otherwise); only the org's own admin (403 others)."""
+    """The job if its org lies in the actor's subtree (404 otherwise); only those who may import into that org
+    (403 others)."""
     try:
         job = ImportJob.objects.select_related("org__type", "created_by").get(pk=int(pk))
     except (ImportJob.DoesNotExist, TypeError, ValueError):
         raise Http404 from None
     org = get_org_for(actor, job.org_id)
-    require(actor.is_admin_of(org))
+    require(may_import_into(actor, org))
     return job
 
 

@@ -31,12 +31,15 @@ from django.core.cache import cache
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import record
+from notifications.services import MessageKind, notify
 from orgs.models import Org
-from orgs.permissions import Actor
+from orgs.permissions import Actor, may_import_into
 from spreadsheets.checks import corrupt_error
 
 from .columns import kind_for_org
@@ -118,11 +121,13 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
 
     actor None is an operator at the command line (manage.py import_members).
     """
-    if actor is not None and not actor.is_admin_of(org):
-        raise ImportRefused(_("Only the organization's own admin may import into it."))
+    if actor is not None and not may_import_into(actor, org):
+        raise ImportRefused(_("Only the organization's own admin (for a branch, also its direct superior admin) may"
+                              " import into it."))
     name = Path(upload.name or "upload.xlsx").name[:200]
     job = ImportJob(org=org, kind=kind_for_org(org), file_name=name, file_size=upload.size or 0,
                     created_by=getattr(actor, "person", None) if actor is not None else None,
+                    created_for=getattr(actor, "org", None) if actor is not None else None,
                     uploader_ip=getattr(actor, "ip", None) or None)
     if (upload.size or 0) > settings.ZHTJ_IMPORT_MAX_BYTES:
         job.status, job.error_message = ImportStatus.FAILED, too_big_message(upload.size)
@@ -173,13 +178,26 @@ def start_job(job: ImportJob, *, actor: Actor | None = None) -> None:
         run_job(job.pk, actor=actor)
 
 
+def _tell_uploader(job: ImportJob, text: str, **params) -> None:
+    """The person who uploaded the file learns how it ended (a job may finish on a worker, long after)."""
+    if job.created_by_id is None:
+        return  # an operator at the command line reads the outcome there
+    notify(recipient=job.created_by, kind=MessageKind.IMPORT_FINISHED, text=text,
+           link=reverse("import_job", args=[job.pk]),
+           params={"file": job.file_name, "org": job.org.short_name, **params})
+
+
 def _fail_file(job: ImportJob, message: str) -> None:
     job.status = ImportStatus.FAILED
     job.error_message = message
     job.retryable = False
     job.finished_at = timezone.now()
     _delete_upload(job)
-    job.save()
+    with transaction.atomic():
+        job.save()
+        if job.background:  # a form shows a small file's refusal at once; a background job's is told here
+            _tell_uploader(job, gettext_noop("The import of %(file)s into %(org)s failed: %(error)s"),
+                           error=message)
 
 
 def _delete_upload(job: ImportJob) -> None:
@@ -196,7 +214,7 @@ def _claim(job_id: int) -> ImportJob | None:
 
     with transaction.atomic():
         job = (ImportJob.objects.select_for_update(of=("self",))
-               .select_related("org__type", "created_by", "retried_by").get(pk=job_id))
+               .select_related("org__type", "created_by", "created_for", "retried_by").get(pk=job_id))
         if job.status == ImportStatus.RUNNING and is_stale(job):
             pass  # a redelivered task after a killed worker: run it again
         elif job.status != ImportStatus.QUEUED:
@@ -228,7 +246,9 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     runner, runner_ip = ((job.retried_by, job.retried_from) if job.retried_by_id
                          else (job.created_by, job.uploader_ip))
     if actor is None and runner is not None:
-        actor = Actor(person=runner, org=job.org, ip=runner_ip)
+        # The uploader acted for created_for (the job's org, or its direct superior importing into it).
+        org = job.created_for if runner is job.created_by and job.created_for_id else job.org
+        actor = Actor(person=runner, org=org, ip=runner_ip)
     elif actor is not None and actor.ip is None and runner_ip:
         actor = replace(actor, ip=runner_ip)
     try:
@@ -238,10 +258,16 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
         return None
     except Exception:
         log.exception("import job %s crashed", job.pk)
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
-            error_message=_("The import stopped because of an unexpected error, so nothing was imported. You can"
-                            " run it again."))
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
+                error_message=_("The import stopped because of an unexpected error, so nothing was imported. You"
+                                " can run it again."))
+            if job.background:
+                _tell_uploader(job, gettext_noop(
+                    "The import of %(file)s into %(org)s stopped because of an unexpected error; nothing was"
+                    " imported. You can run it again."
+                ))
         return None
     finally:
         release_job_lock(job.pk)
@@ -424,6 +450,9 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
             record(action="import.finished", actor=actor, org=org, target=job,
                          after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
                                 "failed": result.failed})
+            _tell_uploader(job, gettext_noop(
+                "The import of %(file)s into %(org)s finished: %(imported)s imported, %(failed)s not imported."
+            ), imported=result.imported, failed=result.failed)
             clock.lap("failures")
         clock.lap("commit")  # the COMMIT itself
     except BaseException:
@@ -470,9 +499,10 @@ def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
     """
     mark_interrupted(job)
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update(of=("self",)).select_related("org").get(pk=job.pk)
-        if actor is not None and not actor.is_admin_of(locked.org):
-            raise ImportRefused(_("Only the organization's own admin may import into it."))
+        locked = ImportJob.objects.select_for_update(of=("self",)).select_related("org__type").get(pk=job.pk)
+        if actor is not None and not may_import_into(actor, locked.org):
+            raise ImportRefused(_("Only the organization's own admin (for a branch, also its direct superior admin)"
+                                  " may import into it."))
         if locked.status != ImportStatus.FAILED or not locked.retryable or not locked.file:
             raise ImportRefused(_("This import cannot be run again; upload the file again instead."))
         locked.status = ImportStatus.QUEUED

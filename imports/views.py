@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orgs.permissions import get_org_for, require
+from orgs.permissions import get_org_for, may_import_into, require
 
 from . import selectors, services
 from .columns import columns_for, kind_for_org
@@ -34,7 +34,7 @@ class UploadForm(forms.Form):
 
 def _admin_org(request: HttpRequest, pk: object):
     org = get_org_for(request.actor, pk)
-    require(request.actor.is_admin_of(org))
+    require(may_import_into(request.actor, org))
     return org
 
 

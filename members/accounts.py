@@ -19,9 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.services import record
+from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor, administered_orgs, may_reset_password, person_orgs
 from orgs.tree import ancestor_paths
@@ -253,6 +254,9 @@ def reset_code_issue(*, actor: Actor, person: Person) -> str:
         )
         record(action="reset_code.issued", actor=actor, target=locked, org=_home_org(locked),
                after={"hours": settings.ZHTJ_RESET_CODE_HOURS, "replaced": replaced})
+        notify(recipient=locked, kind=MessageKind.PASSWORD, link=reverse("password_change"), text=gettext_noop(
+            "%(who)s of %(org)s issued a password reset code for your account."
+        ), params={"who": actor.person.name, "org": actor.org.short_name if actor.org else ""})
     return format_code(code)
 
 
@@ -317,5 +321,9 @@ def reset_password_with_code(*, id_number: str, code: str, new_password: str, ip
         locked = Person.objects.select_for_update().get(pk=person.pk)
         _store_password(locked, new_password, action="password.reset", actor=locked, ip=ip)
         record(action="reset_code.used", actor=locked, target=locked, org=_home_org(locked), ip=ip)
+        notify(recipient=locked, kind=MessageKind.PASSWORD, link=reverse("password_change"), text=gettext_noop(
+            "Your password was reset with a reset code. If you did not do this, tell your organization's admin"
+            " at once."
+        ))
     throttle.register_success(RESET_SCOPE, account=account)
     return locked

@@ -72,4 +72,6 @@ def admin_change(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "members/admin_change.html", {
         "org": org, "form": form, "current": current, "pending": pending,
         "at_once": actor.is_direct_superior_admin_of(org),
+        # Nobody is above a top-level org, so nobody could approve its admin change: the page promises none.
+        "top_level": org.parent_id is None,
     })

@@ -137,10 +137,13 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=MemberStatus.choices)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500,
                              widget=forms.TextInput(attrs={"placeholder": _("Reason (recorded)")}))
+    confirm = forms.BooleanField(label=_("I confirm this change (required to record leaving the league)"),
+                                 required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _bootstrap(self)
+        self.fields["confirm"].widget.attrs["class"] = "form-check-input"
 
 
 class CadreForm(MemberForm):

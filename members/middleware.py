@@ -80,3 +80,17 @@ class ActorMiddleware:
         ):
             return _htmx_full_page_redirect(request, redirect(reverse("password_set")))
         return _htmx_full_page_redirect(request, self.get_response(request))
+
+    def process_exception(self, request, exception):
+        """A member acting for no org gets the site's own 404 page, which speaks to a member, even under DEBUG
+        (Django's debug page lists every URL pattern: no page for a member, nor for the demo)."""
+        from django.conf import settings
+        from django.http import Http404
+
+        actor = getattr(request, "actor", None)
+        if (settings.DEBUG and isinstance(exception, Http404) and request.user.is_authenticated
+                and actor is not None and actor.org is None):
+            from django.views.defaults import page_not_found
+
+            return page_not_found(request, exception)
+        return None

@@ -2,8 +2,18 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 
 from . import idnumber
+
+# Django 5.2 reworded MinimumLengthValidator's message and its own zh_Hans catalog still has the old wording,
+# so the short-password error showed in English. Naming the new wording here keeps its translation in our
+# catalog (makemessages drops entries no source names).
+TOO_SHORT = ngettext_lazy(
+    "This password is too short. It must contain at least %d character.",
+    "This password is too short. It must contain at least %d characters.",
+    "min_length",
+)
 
 
 class IdNumberDigitsValidator:

@@ -21,7 +21,7 @@ from . import idnumber, throttle
 from .choices import MemberStatus, Position
 from .in_transfer import member_in_transfer
 from .models import Cadre, Member, Person
-from .rules import MemberInput, check_member
+from .rules import AGE_LIMIT, MemberInput, check_member
 
 # Fields that live on the Person (shared by every role the person holds) and on the Member record.
 PERSON_FIELDS = ("name", "id_number", "phone", "email")
@@ -369,11 +369,14 @@ def member_update(*, actor: Actor, member: Member, changes: dict[str, Any], reas
 
 
 @transaction.atomic
-def member_set_status(*, actor: Actor, member: Member, status: str, reason: str = "") -> Member:
+def member_set_status(*, actor: Actor, member: Member, status: str, reason: str = "",
+                      confirmed: bool = False) -> Member:
     """Set a member's status (active, aged out, left, ...) — the branch's admin or its direct superior admin.
 
-    Re-activating checks the 28-year limit as adding does.
+    Re-activating checks the 28-year limit as adding does; 超龄离团 only at 28 or over and without a cadre
+    post; 退团 only with a reason and the admin's explicit confirmation. Every change is audited.
     """
+    reason = (reason or "").strip()
     member = _lock_member(member)
     if not may_manage_members(actor, member.branch):
         raise MemberError(_("Only the branch's admin or its direct superior admin may change this member's status."))
@@ -388,11 +391,24 @@ def member_set_status(*, actor: Actor, member: Member, status: str, reason: str 
                               has_cadre_post=has_cadre_post(member.person))
         if "id_number" in errors and "超龄" in errors["id_number"]:
             raise MemberError(errors["id_number"])
+    elif status == MemberStatus.AGED_OUT:
+        age = idnumber.age_on(member.person.birth_date, _today())
+        if age < AGE_LIMIT:
+            raise MemberError(_("%(name)s is %(age)d: a member leaves for age (超龄离团) only at %(limit)d or over.")
+                              % {"name": member.person.name, "age": age, "limit": AGE_LIMIT})
+        if has_cadre_post(member.person):
+            raise MemberError(_("%(name)s holds a cadre post and stays a member past %(limit)d; end the post first.")
+                              % {"name": member.person.name, "limit": AGE_LIMIT})
+    elif status == MemberStatus.LEFT:
+        if not reason:
+            raise MemberError(_("Give the reason for leaving the league (退团)."))
+        if not confirmed:
+            raise MemberError(_("Confirm that this member leaves the league (退团): tick the confirmation."))
     before = {"status": member.status}
     member.status = status
     member.save(update_fields=["status", "updated_at"])
     record(action="member.status", actor=actor, org=member.branch, target=member, before=before,
-                 after={"status": status}, reason=(reason or "").strip())
+           after={"status": status}, reason=reason)
     return member
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -79,7 +80,9 @@ def member_export(request: HttpRequest, pk: int) -> HttpResponse:
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="members-{org.code}-{stamp}-personal-data.xlsx"'
+    # Named in the reader's language; the "personal data" words warn whoever finds the file later (PIPL).
+    name = _("%(org)s-members-%(stamp)s-personal-data.xlsx") % {"org": org.short_name, "stamp": stamp}
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -159,7 +162,7 @@ def member_set_status(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.member_set_status(actor=actor, member=member, status=form.cleaned_data["status"],
-                                       reason=form.cleaned_data["reason"])
+                                       reason=form.cleaned_data["reason"], confirmed=form.cleaned_data["confirm"])
         except MemberError as exc:
             messages.error(request, exc.message)
         else:

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,10 +27,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _chosen_children(org: Org, request: HttpRequest) -> list[Org] | None:
-    """The direct subordinates picked in the form (all of them with `all`); None if any id is not one."""
+    """The direct subordinates picked in the form; with `all`, those without an admin (a code replaces the
+    current admin, so nobody's role is put up for takeover unless chosen by name). None if any id is not one."""
     children = Org.objects.filter(parent=org).select_related("type", "parent")
     if request.POST.get("all"):
-        return list(children)
+        return list(children.filter(admin_assignment__isnull=True))
     raw = request.POST.getlist("orgs")
     try:
         ids = {int(value) for value in raw}
@@ -60,6 +62,9 @@ def org_codes(request: HttpRequest, pk: int) -> HttpResponse:
             if chosen is None:
                 messages.error(request, _("Some of the chosen organizations are not direct subordinates of %(org)s;"
                                           " nothing was generated.") % {"org": org.short_name})
+            elif not chosen and request.POST.get("all"):
+                messages.error(request, _("Every direct subordinate already has an admin, so nothing was generated."
+                                          " To replace an admin, tick that organization and generate for it."))
             else:
                 try:
                     rows = codes.codes_issue_bulk(actor=actor, orgs=chosen)
@@ -67,8 +72,9 @@ def org_codes(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.error(request, exc.message)
                 else:
                     response = HttpResponse(codes.codes_workbook(rows), content_type=XLSX)
-                    name = f"registration-codes-{org.code}-{timezone.localdate():%Y%m%d}.xlsx"
-                    response["Content-Disposition"] = f'attachment; filename="{name}"'
+                    name = _("%(org)s-registration-codes-%(date)s.xlsx") % {
+                        "org": org.short_name, "date": f"{timezone.localdate():%Y%m%d}"}
+                    response["Content-Disposition"] = content_disposition_header(True, name)
                     return response
         else:
             messages.error(request, _("Unknown action."))

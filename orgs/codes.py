@@ -28,14 +28,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import record
 from members import idnumber, throttle
 from members.choices import Position
 from members.models import Cadre, Person
 from members.verification import verify_identity
+from notifications.services import MessageKind, notify
 from zhtj.secret_codes import hash_code
 
 from .models import Org, OrgAdmin, RegistrationCode
@@ -333,6 +336,11 @@ def admin_register(
         action="admin.register", actor=person, acting_org=org, org=org, target=assignment, ip=ip, before=before,
         after={"admin_id": person.pk, "admin": person.name, "code_id": row.pk, "new_person": created},
     )
+    if org.parent_id is not None:
+        # The code was issued by the direct superior: whoever acts for it learns it was used, and by whom.
+        notify(org=org.parent, kind=MessageKind.CODE_USED, link=reverse("org_detail", args=[org.pk]),
+               text=gettext_noop("%(person)s registered as the admin of %(org)s with the code you issued."),
+               params={"person": person.name, "org": org.short_name})
     throttle.register_success(THROTTLE_SCOPE, account=_throttle_account(org))
     return person
 

@@ -177,3 +177,22 @@ def personal_data_whole_q(actor: Actor, branch_field: str = "branch") -> Q:
     if actor.org is None:
         return Q(pk__in=[])
     return Q(**{f"{branch_field}_id": actor.org.pk}) | Q(**{f"{branch_field}__parent_id": actor.org.pk})
+
+
+def may_edit_info_at_once(actor: Actor, org: Org) -> bool:
+    """Who edits an org's info without approval: its direct superior admin, and — since nobody is above it —
+    the own admin of a top-level org (FAQ §2). Both edits are audited."""
+    return actor.is_direct_superior_admin_of(org) or (org.parent_id is None and actor.is_admin_of(org))
+
+
+def may_add_members_to(actor: Actor, branch: Org) -> bool:
+    """Members are entered or imported into a branch by its admin or the admin of its direct superior
+    (FAQ §1 and §5); nobody adds members to an org that is not a branch."""
+    return branch.is_branch and (actor.is_admin_of(branch) or actor.is_direct_superior_admin_of(branch))
+
+
+def may_import_into(actor: Actor, org: Org) -> bool:
+    """A branch imports members (may_add_members_to); a higher org imports its own cadres, by its own admin."""
+    if org.is_branch:
+        return may_add_members_to(actor, org)
+    return actor.is_admin_of(org)

@@ -113,3 +113,31 @@ def org_detail(actor: Actor, org: Org) -> OrgDetail:
         org=counted, cadres=cadres, children=children, member_count=counted.member_count,
         ancestors=ancestors, members=members,
     )
+
+
+@dataclass
+class NextSteps:
+    """What the org's own admin still has to do (a newly registered admin's first tasks)."""
+
+    complete_info: bool  # no verified secretary, or no contact
+    add_members: bool  # no member anywhere in the subtree yet
+    create_children: bool  # a higher org with no subordinate org
+    children_without_admin: int  # direct subordinates nobody administers: codes to issue
+
+    @property
+    def any(self) -> bool:
+        return self.complete_info or self.add_members or self.create_children or self.children_without_admin > 0
+
+
+def admin_next_steps(detail: OrgDetail) -> NextSteps:
+    """Read from what the org page already loaded, plus one count for subordinates without an admin."""
+    org = detail.org
+    without_admin = 0
+    if not org.is_branch and detail.children:
+        without_admin = Org.objects.filter(parent=org, admin_assignment__isnull=True).count()
+    return NextSteps(
+        complete_info=org.secretary_id is None or org.secretary_is_deputy or not org.contact_phone,
+        add_members=detail.member_count == 0,
+        create_children=not org.is_branch and not detail.children,
+        children_without_admin=without_admin,
+    )

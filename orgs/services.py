@@ -30,7 +30,7 @@ from zhtj.errors import UserError
 
 from .counts import shift_subtree
 from .models import Org, OrgType, may_contain
-from .permissions import Actor
+from .permissions import Actor, may_edit_info_at_once
 from .tree import lock_tree
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -401,22 +401,23 @@ def org_info_changes(org: Org, cleaned_data: dict) -> dict[str, list]:
 
 @transaction.atomic
 def org_update_info(*, actor: Actor, org: Org, changes: dict) -> dict[str, list]:
-    """Change an org's info: at once by the direct superior admin (audited with before/after), or, by the
-    org's own admin, as an `org_info` approval request for the direct superior (org_request_info_change).
+    """Change an org's info: at once by the direct superior admin, or by the own admin of a top-level org
+    (nobody is above it), audited with before/after; by any other org's own admin, as an `org_info` approval
+    request for the direct superior (org_request_info_change).
 
     changes maps info field names to new values. Returns the changes applied now ({} when a request was
     filed instead). Anyone else gets PermissionDenied.
     """
-    if actor.is_admin_of(org):
+    if actor.is_admin_of(org) and org.parent_id is not None:
         org_request_info_change(actor=actor, org=org, changes=changes)
         return {}
-    if not actor.is_direct_superior_admin_of(org):
+    if not may_edit_info_at_once(actor, org):
         raise PermissionDenied
     unknown = set(changes) - set(INFO_FIELDS)
     if unknown:
         raise OrgError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     org = Org.objects.select_for_update(of=("self",)).select_related("type", "parent").get(pk=org.pk)
-    if org.parent_id != actor.org.pk:  # re-checked after locking: the org may have moved
+    if not may_edit_info_at_once(actor, org):  # re-checked after locking: the org may have moved
         raise PermissionDenied
     diff = org_info_changes(org, changes)
     if not diff:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("orgs/<int:pk>/", views.org_detail, name="org_detail"),
     path("orgs/<int:pk>/children/", views.org_children, name="org_children"),
     path("orgs/<int:pk>/children/new/", views.org_create, name="org_create"),
+    path("orgs/<int:pk>/people/add/", views.org_add_people, name="org_add_people"),
     path("orgs/<int:pk>/children/import/", views.org_bulk_create, name="org_bulk_create"),
     path("orgs/<int:pk>/children/import/template/", views.org_bulk_template, name="org_bulk_template"),
     path("orgs/<int:pk>/edit/", views.org_edit, name="org_edit"),

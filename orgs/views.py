@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .forms import OrgBulkCreateForm, OrgCreateForm, OrgEditForm, OrgMoveForm
-from .permissions import Actor, get_org_for, manages, require
+from .permissions import Actor, get_org_for, manages, may_add_members_to, may_edit_info_at_once, require
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -52,7 +52,10 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
     detail = selectors.org_detail(actor, org)
+    own = actor.is_admin_of(org)
     return render(request, "orgs/detail.html", {
+        "next_steps": selectors.admin_next_steps(detail) if own else None,
+        "complete_url": reverse("org_complete", args=[org.pk]) if own else None,
         "org": detail.org,
         "detail": detail,
         "may_create": actor.is_admin_of(org) and not org.is_branch,
@@ -63,7 +66,29 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "admin_change_url": reverse("admin_change", args=[org.pk])
         if manages(actor, org) else None,
         "members_url": reverse("member_list", args=[org.pk]),
+        "may_add_members": may_add_members_to(actor, org),
+        "may_add_people": actor.is_admin_of(org) and not org.is_branch,
+        "child_import": actor.is_admin_of(org) and not org.is_branch,
         "more_members": max(detail.member_count - len(detail.members), 0) if org.is_branch else 0,
+    })
+
+
+@login_required
+@require_GET
+def org_add_people(request: HttpRequest, pk: int) -> HttpResponse:
+    """添加团员团干部: one entry to add or import members into a child branch and the org's own cadres."""
+    actor = request.actor
+    org = get_org_for(actor, pk)
+    require(actor.is_admin_of(org))
+    children = [] if org.is_branch else selectors.children_with_counts(org)
+    if org.is_branch:
+        branches = [selectors.org_with_count(org.pk)]
+    else:
+        branches = [c for c in children if may_add_members_to(actor, c)]
+    return render(request, "orgs/add_people.html", {
+        "org": org, "branches": branches, "import_cadres": not org.is_branch,
+        # Lower orgs (a general branch under a work committee) enter their branches' members themselves.
+        "lower_orgs": [c for c in children if not c.is_branch],
     })
 
 
@@ -132,7 +157,7 @@ def org_bulk_template(request: HttpRequest, pk: int) -> HttpResponse:
 def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     org = get_org_for(actor, pk)
-    at_once = actor.is_direct_superior_admin_of(org)
+    at_once = may_edit_info_at_once(actor, org)
     require(at_once or actor.is_admin_of(org))
     initial = {name: getattr(org, name) for name in services.INFO_FIELDS}
     form = OrgEditForm(request.POST or None, initial=initial)
@@ -150,7 +175,9 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing was changed."))
             return redirect("org_detail", pk=org.pk)
-    return render(request, "orgs/edit.html", {"org": org, "form": form, "at_once": at_once})
+    return render(request, "orgs/edit.html", {
+        "org": org, "form": form, "at_once": at_once, "top_level": at_once and org.parent_id is None,
+    })
 
 
 @login_required

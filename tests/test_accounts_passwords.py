@@ -99,7 +99,8 @@ def fullwidth_id_digits_password(person: Person) -> str:
 @pytest.mark.parametrize(
     "make_password, message",
     [
-        (lambda p: "Ab1!xyz", "This password is too short. It must contain at least 8 characters."),
+        # A plural message (ngettext), so its Chinese text is given as it is.
+        (lambda p: "Ab1!xyz", "密码太短，至少需要 8 个字符。"),
         (lambda p: "8472910365", "This password is entirely numeric."),
         (lambda p: "iloveyou", "This password is too common."),
         (lambda p: "Password1", "This password is too common."),

@@ -53,14 +53,14 @@ def test_anonymous_is_sent_to_login(tree, job, client):
     ("sibling", 404),  # another branch in the same tree
     ("branch2", 404),  # a sibling branch under the same general branch
     ("outsider", 404),  # another tree
-    ("gb", 403),  # the superior admin sees the branch but does not import into it
+    ("wc", 403),  # above the direct superior: sees the branch but does not import into it
     ("root", 403),
 ])
 def test_outsiders_are_refused_and_change_nothing(tree, job, client, who, expected):
     person, org = {
         "member": (tree.member.person, None), "sibling": (tree.sibling_admin, tree.sibling),
         "branch2": (tree.branch2_admin, tree.branch2), "outsider": (tree.outsider, tree.other_root),
-        "gb": (tree.gb_admin, tree.gb), "root": (tree.root_admin, tree.root),
+        "wc": (tree.wc_admin, tree.wc), "root": (tree.root_admin, tree.root),
     }[who]
     person.password_set_at = person.password_set_at or timezone.now()  # past the activation step
     person.save(update_fields=["password_set_at"])
@@ -83,11 +83,11 @@ def test_org_admin_reaches_every_view(tree, job, client):
         assert _call(client, method, url).status_code in (200, 302), url
 
 
-def test_service_refuses_an_actor_who_is_not_the_orgs_admin(tree):
+def test_service_refuses_an_actor_who_is_neither_the_orgs_admin_nor_its_direct_superior(tree):
     from orgs.permissions import Actor
 
     with pytest.raises(services.ImportRefused):
-        services.create_job(actor=Actor(person=tree.gb_admin, org=tree.gb), org=tree.branch,
+        services.create_job(actor=Actor(person=tree.wc_admin, org=tree.wc), org=tree.branch,
                             upload=upload(xlsx([member_row()])))
     assert ImportJob.objects.count() == 0
 

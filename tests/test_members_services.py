@@ -313,7 +313,7 @@ def test_edit_of_phone_works_for_member_over_28(tree):
 
 
 def test_admin_sets_status_aged_out_with_audit(tree):
-    member = added(tree)
+    member = f.make_member(tree.branch, person=f.make_person(birth=dt.date(1990, 1, 1), password=None))
     services.member_set_status(actor=branch_admin(tree), member=member, status="aged_out", reason="满28周岁")
     member.refresh_from_db()
     assert member.status == "aged_out"
@@ -339,6 +339,41 @@ def test_status_of_member_in_transfer_cannot_change(tree):
         services.member_set_status(actor=branch_admin(tree), member=tree.member, status="left")
     tree.member.refresh_from_db()
     assert tree.member.status == "active"
+
+
+def test_aged_out_is_refused_under_28_and_changes_nothing(tree):
+    member = added(tree)  # 24 to 26
+    before = AuditEntry.objects.count()
+    with pytest.raises(MemberError, match="28"):
+        services.member_set_status(actor=branch_admin(tree), member=member, status="aged_out", reason="超龄")
+    member.refresh_from_db()
+    assert member.status == "active" and AuditEntry.objects.count() == before
+
+
+def test_aged_out_is_refused_for_a_cadre_over_28(tree):
+    person = f.make_person(birth=dt.date(1990, 1, 1), password=None)
+    member = f.make_member(tree.branch, person=person)
+    f.make_cadre(tree.branch, person=person)
+    with pytest.raises(MemberError, match="cadre"):
+        services.member_set_status(actor=branch_admin(tree), member=member, status="aged_out", reason="超龄")
+    member.refresh_from_db()
+    assert member.status == "active"
+
+
+def test_leaving_needs_a_reason_and_a_confirmation(tree):
+    before = AuditEntry.objects.count()
+    with pytest.raises(MemberError, match="reason"):
+        services.member_set_status(actor=branch_admin(tree), member=tree.member, status="left", confirmed=True)
+    with pytest.raises(MemberError, match="Confirm"):
+        services.member_set_status(actor=branch_admin(tree), member=tree.member, status="left", reason="本人申请")
+    tree.member.refresh_from_db()
+    assert tree.member.status == "active" and AuditEntry.objects.count() == before
+    services.member_set_status(actor=branch_admin(tree), member=tree.member, status="left", reason="本人申请",
+                               confirmed=True)
+    tree.member.refresh_from_db()
+    assert tree.member.status == "left"
+    entry = AuditEntry.objects.get(action="member.status", target_id=str(tree.member.pk))
+    assert entry.reason == "本人申请" and entry.after == {"status": "left"}
 
 
 def test_ancestor_above_cannot_set_status(tree):

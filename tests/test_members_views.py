@@ -201,7 +201,11 @@ def test_member_export_permission_matrix(tree, who):
 def test_export_is_xlsx_marked_as_personal_data(tree):
     member = full_member(tree)
     response = client_for(tree, "branch_admin").get(reverse("member_export", args=[tree.branch.pk]))
-    assert "personal-data" in response["Content-Disposition"]
+    from urllib.parse import unquote
+
+    # Named in the reader's language, with the personal-data warning in the name (PIPL).
+    disposition = unquote(response["Content-Disposition"])
+    assert "一班团支部-团员名单-" in disposition and disposition.endswith("-个人信息.xlsx")
     wb = load_workbook(io.BytesIO(response.content))
     assert "personal" in (wb.properties.subject or "").lower() or "个人信息" in (wb.properties.subject or "")
     values = [c for row in wb.active.iter_rows(values_only=True) for c in row]
@@ -381,7 +385,8 @@ def test_admin_name_correction_without_reason_is_refused_on_the_page(tree):
 
 @pytest.mark.parametrize("who", EDIT_EXPECTED)
 def test_member_set_status_permission_matrix(tree, who):
-    response = client_for(tree, who).post(reverse("member_set_status", args=[tree.member.pk]), {"status": "left"})
+    response = client_for(tree, who).post(reverse("member_set_status", args=[tree.member.pk]),
+                                          {"status": "left", "reason": "本人申请", "confirm": "on"})
     tree.member.refresh_from_db()
     if EDIT_EXPECTED[who] == 200:
         assert response.status_code == 302 and tree.member.status == "left"
@@ -611,9 +616,20 @@ def test_set_status_page_refuses_reactivating_an_over_age_member_with_the_reason
     assert any("超龄" in str(m) for m in response.context["messages"])
 
 
+def test_set_status_page_refuses_leaving_without_confirmation_and_says_so(tree):
+    client = client_for(tree, "branch_admin")
+    before = AuditEntry.objects.count()
+    response = client.post(reverse("member_set_status", args=[tree.member.pk]),
+                           {"status": "left", "reason": "本人申请退团"}, follow=True)
+    tree.member.refresh_from_db()
+    assert tree.member.status == "active" and AuditEntry.objects.count() == before
+    assert any("确认" in str(m) for m in response.context["messages"])
+
+
 def test_set_status_page_records_the_reason(tree):
     client = client_for(tree, "branch_admin")
-    client.post(reverse("member_set_status", args=[tree.member.pk]), {"status": "left", "reason": "本人申请退团"})
+    client.post(reverse("member_set_status", args=[tree.member.pk]),
+                {"status": "left", "reason": "本人申请退团", "confirm": "on"})
     entry = AuditEntry.objects.get(action="member.status", target_id=str(tree.member.pk))
     assert entry.before == {"status": "active"} and entry.after == {"status": "left"}
     assert entry.reason == "本人申请退团"

@@ -418,13 +418,14 @@ def test_own_admin_edit_breaking_a_rule_files_nothing(client, tree):
     assert not ApprovalRequest.objects.exists()
 
 
-def test_root_admin_edit_of_a_top_level_org_has_no_approver(client, tree):
+def test_root_admin_edit_of_a_top_level_org_takes_effect_at_once(client, tree):
+    # Nobody is above a top-level org (FAQ §2): its own admin's edit applies at once and is audited.
     login_as(client, tree.root_admin, tree.root)
-    before = state(tree)
     response = client.post(reverse("org_edit", args=[tree.root.pk]),
                            {"short_name": "市团委", "full_name": "改", "contact_phone": "", "contact_email": ""})
-    assert response.status_code == 200 and response.context["form"].non_field_errors()
-    assert state(tree) == before
+    assert response.status_code == 302
+    assert Org.objects.get(pk=tree.root.pk).full_name == "改" and not ApprovalRequest.objects.exists()
+    assert AuditEntry.objects.filter(action="org.update", org=tree.root).count() == 1
 
 
 def test_edit_with_bad_email_changes_nothing(client, tree):

@@ -419,12 +419,36 @@ def test_export_selected_downloads_xlsx_with_fresh_codes(client, tree):
     assert not RegistrationCode.objects.filter(org=tree.branch).exists()
 
 
-def test_export_all_covers_every_direct_subordinate(client, tree):
+def test_export_all_covers_the_direct_subordinates_without_an_admin(client, tree):
+    # "All" never puts a sitting admin's role up for takeover: a code replaces the current admin.
+    OrgAdmin.objects.filter(org=tree.sibling).delete()
     login_as(client, tree.wc_admin, tree.wc)
     response = client.post(codes_url(tree.wc), {"action": "export", "all": "1"})
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert sorted(r[0] for r in rows[1:]) == ["B0003", "G0001"]
-    assert RegistrationCode.objects.filter(org__in=[tree.gb, tree.sibling], revoked_at=None).count() == 2
+    assert sorted(r[0] for r in rows[1:]) == ["B0003"]
+    assert list(RegistrationCode.objects.values_list("org_id", flat=True)) == [tree.sibling.pk]
+
+
+def test_export_all_when_every_subordinate_has_an_admin_generates_nothing_and_says_why(client, tree):
+    login_as(client, tree.wc_admin, tree.wc)
+    response = client.post(codes_url(tree.wc), {"action": "export", "all": "1"}, follow=True)
+    assert response["Content-Type"].startswith("text/html")
+    assert "已有管理员" in response.content.decode()
+    assert not RegistrationCode.objects.exists()
+
+
+def test_an_admin_is_replaced_only_by_a_code_chosen_for_that_org(client, tree):
+    login_as(client, tree.wc_admin, tree.wc)
+    response = client.post(codes_url(tree.wc), {"action": "export", "orgs": [tree.gb.pk]})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert list(RegistrationCode.objects.values_list("org_id", flat=True)) == [tree.gb.pk]
+
+
+def test_codes_page_says_plainly_that_a_code_replaces_the_admin(client, tree):
+    login_as(client, tree.wc_admin, tree.wc)
+    page = client.get(codes_url(tree.wc)).content.decode()
+    assert 'data-testid="code-replaces-admin"' in page and "取代" in page
+    assert "为全部无管理员的下级生成" in page
 
 
 def test_export_with_a_tampered_id_generates_nothing(client, tree):
@@ -471,7 +495,7 @@ def test_codes_page_permission_matrix(client, tree, who):
     assert client.get(codes_url(tree.gb)).status_code == MATRIX[who]
     response = client.post(codes_url(tree.gb), {"action": "generate", "org": tree.branch.pk})
     assert response.status_code == MATRIX[who]
-    response = client.post(codes_url(tree.gb), {"action": "export", "all": "1"})
+    response = client.post(codes_url(tree.gb), {"action": "export", "orgs": [tree.branch.pk, tree.branch2.pk]})
     assert response.status_code == MATRIX[who]
     expected = 3 if who == "admin" else 0  # branch by generate, branch (again) and branch2 by export
     assert RegistrationCode.objects.count() == expected
@@ -487,3 +511,17 @@ def test_selector_status_runs_in_constant_queries(tree, django_assert_num_querie
     issue(tree, tree.branch)
     with django_assert_num_queries(2):
         codes.subordinate_code_status(tree.gb)
+
+
+def test_code_workbook_file_name_is_chinese(client, tree):
+    from urllib.parse import unquote
+
+    login_as(client, tree.wc_admin, tree.wc)
+    response = client.post(codes_url(tree.wc), {"action": "export", "orgs": [tree.gb.pk]})
+    disposition = unquote(response["Content-Disposition"])
+    assert "区团工委-管理员注册码-" in disposition and "registration" not in disposition
+
+
+def test_login_tagline_is_chinese_in_the_chinese_ui(client, db):
+    body = client.get(reverse("login")).content.decode()
+    assert "Smart League Building" not in body and "共青团组织管理" in body

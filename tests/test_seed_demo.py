@@ -77,3 +77,14 @@ def test_demo_members_pass_the_record_rules(db):
         assert check_member(data, today=dt.date(2026, 11, 1)) == {}, member.person.id_number
         if member.joined_on.year >= 2017:
             assert member.development_number[:4] == str(member.joined_on.year)
+
+
+def test_seed_demo_names_are_distinct_and_agree_with_the_id_numbers_gender(db):
+    seed()
+    people = list(Person.objects.values_list("name", "gender"))
+    names = [name for name, _ in people]
+    assert len(names) == len(set(names))
+    male = set(seed_demo.GIVEN_MALE)
+    female = set(seed_demo.GIVEN_FEMALE)
+    for name, gender in people:
+        assert name[1:] in (male if gender == "M" else female), (name, gender)

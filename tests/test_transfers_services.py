@@ -438,11 +438,10 @@ def test_decision_on_closed_transfer_refused(tree):
 # --- withdrawal -------------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("side", ["source_admin", "target_admin", "source_superior", "target_superior"])
-def test_either_side_may_withdraw(tree, side):
+@pytest.mark.parametrize("side", ["source_admin", "source_superior"])
+def test_the_submitting_side_may_withdraw(tree, side):
     transfer = out(tree, tree.sibling)
-    actor = {"source_admin": act(tree.branch_admin, tree.branch), "target_admin": act(tree.sibling_admin, tree.sibling),
-             "source_superior": act(tree.gb_admin, tree.gb), "target_superior": act(tree.wc_admin, tree.wc)}[side]
+    actor = {"source_admin": act(tree.branch_admin, tree.branch), "source_superior": act(tree.gb_admin, tree.gb)}[side]
     services.transfer_withdraw(transfer_id=transfer.pk, actor=actor)
     transfer.refresh_from_db()
     assert transfer.status == Status.WITHDRAWN and transfer.closed_by == actor.person
@@ -451,10 +450,12 @@ def test_either_side_may_withdraw(tree, side):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["root_admin", "branch2_admin", "outsider"])
+@pytest.mark.parametrize("who", ["sibling_admin", "wc_admin", "root_admin", "branch2_admin", "outsider"])
 def test_others_may_not_withdraw(tree, who):
+    # sibling_admin and wc_admin are the deciding side: they reject, with a reason, instead.
     transfer = out(tree, tree.sibling)
-    orgs = {"root_admin": tree.root, "branch2_admin": tree.branch2, "outsider": tree.other_root}
+    orgs = {"sibling_admin": tree.sibling, "wc_admin": tree.wc, "root_admin": tree.root, "branch2_admin": tree.branch2,
+            "outsider": tree.other_root}
     before = snapshot()
     with pytest.raises(ApprovalError):
         services.transfer_withdraw(transfer_id=transfer.pk, actor=act(getattr(tree, who), orgs[who]))
@@ -635,9 +636,9 @@ def test_rejection_is_audited_with_reason_and_decider(tree):
 @pytest.mark.django_db
 def test_withdrawal_is_audited_with_who_withdrew(tree):
     transfer = out(tree, tree.sibling)
-    services.transfer_withdraw(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling))
+    services.transfer_withdraw(transfer_id=transfer.pk, actor=act(tree.gb_admin, tree.gb))
     entries = _transfer_entries(transfer, "transfer.withdrawn")
-    assert entries and all(e.actor == tree.sibling_admin for e in entries)
+    assert entries and all(e.actor == tree.gb_admin for e in entries)
     assert all(e.before["status"] == "pending" and e.after["status"] == "withdrawn" for e in entries)
 
 

@@ -123,8 +123,9 @@ def test_decision_matrix(client, tree, role, action):
         assert state() == before
 
 
+# The submitting side withdraws; the deciding side rejects (issue 12).
 WITHDRAW = {"anonymous": "login", "member": "404", "source_admin": "ok", "source_superior": "ok",
-            "target_admin": "ok", "target_superior": "ok", "higher_ancestor": "403", "sibling": "404",
+            "target_admin": "403", "target_superior": "403", "higher_ancestor": "403", "sibling": "404",
             "other_tree": "404"}
 
 
@@ -408,3 +409,32 @@ def test_transfer_out_form_offers_a_bounded_member_list_with_name_search(client,
                                                      "reason": "就业"})
     assert response.status_code == 302
     assert Transfer.objects.get().member_id == members[3].pk
+
+
+@pytest.mark.django_db
+def test_receiving_admin_sees_reject_but_not_withdraw(client, tree):
+    transfer = submit_out(tree, tree.sibling)
+    login_as(client, tree.sibling_admin, tree.sibling)
+    page = client.get(reverse("transfer_detail", args=[transfer.pk])).content.decode()
+    assert 'data-testid="withdraw"' not in page and reverse("transfer_reject", args=[transfer.pk]) in page
+
+
+@pytest.mark.django_db
+def test_submitting_admin_sees_withdraw(client, tree):
+    transfer = submit_out(tree, tree.sibling)
+    login_as(client, tree.branch_admin, tree.branch)
+    page = client.get(reverse("transfer_detail", args=[transfer.pk])).content.decode()
+    assert 'data-testid="withdraw"' in page
+
+
+@pytest.mark.django_db
+def test_transfer_out_list_leaves_out_members_already_in_a_transfer(client, tree):
+    moving = submit_out(tree, tree.sibling).member
+    staying = f.make_member(tree.branch, person=f.make_person(name="留下的人"))
+    login_as(client, tree.branch_admin, tree.branch)
+    response = client.get(reverse("transfer_out"))
+    offered = list(response.context["form"].fields["member"].queryset)
+    assert staying in offered and moving not in offered
+    # Named in the URL (a link from the member's page), still not offered.
+    response = client.get(reverse("transfer_out") + f"?member={moving.pk}")
+    assert moving not in list(response.context["form"].fields["member"].queryset)

@@ -37,3 +37,15 @@ def test_browser_language_does_not_switch_the_ui_to_english(client, db):
     # Chinese users' browsers often send en-US; only the language switcher changes the language.
     body = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="zh-hans"' in body and "智慧团建" in body
+
+
+def test_password_too_short_message_is_chinese():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with translation.override("zh-hans"):
+        try:
+            validate_password("Ab3$")
+        except ValidationError as exc:
+            messages = exc.messages
+    assert "密码太短，至少需要 8 个字符。" in messages

@@ -9,12 +9,13 @@ class TransfersConfig(AppConfig):
     verbose_name = _("Transfers")
 
     def ready(self) -> None:
-        # Registries, not signals: the approvals engine learns the transfers' kinds, and the people layer
-        # learns how to ask whether a member is in transfer.
+        # Registries, not signals: the approvals engine learns the transfers' kinds and inbox tasks, and the
+        # people layer learns how to ask whether a member is in transfer.
         from members import in_transfer
 
         from . import selectors
-        from .kinds import register_kinds
+        from .kinds import register_kinds, register_task_sources
 
         register_kinds()
+        register_task_sources()
         in_transfer.register_lookup(selectors.members_in_transfer_ids)

@@ -37,3 +37,30 @@ def register_kinds() -> None:
     register(Kind(code=services.KIND_TO_BRANCH, label=_("Relationship transfer"), superior_may_decide=True, **common))
     # Decided by a committee, work committee or general branch: its own admin, who then allocates a branch.
     register(Kind(code=services.KIND_TO_ORG, label=_("Relationship transfer (to be allocated)"), **common))
+
+
+def _allocation_items(actor: Any) -> list:
+    from django.urls import reverse
+
+    from approvals.worklist import TaskItem
+
+    from .selectors import allocation_tasks
+
+    return [
+        TaskItem(
+            label=_("Allocate a branch"), subject=str(t.member.person),
+            detail=_("Transfer from %(source)s approved by %(target)s") % {
+                "source": t.source_branch.short_name, "target": t.target_org.short_name},
+            link=reverse("transfer_detail", args=[t.pk]), action=_("Allocate"), since=t.decided_at,
+        )
+        for t in allocation_tasks(actor).order_by("-decided_at", "-id")
+    ]
+
+
+def register_task_sources() -> None:
+    """分配团支部 waits in the approvals inbox of the org that approved the transfer, and counts in its badge."""
+    from approvals.worklist import TaskSource, register_task_source
+
+    from .selectors import allocation_tasks
+
+    register_task_source(TaskSource(code="transfer_allocation", pending=allocation_tasks, items=_allocation_items))

@@ -37,6 +37,11 @@ def members_in_transfer_ids(ids: Iterable[int]) -> set[int]:
     return set(Transfer.objects.open().filter(member_id__in=ids).values_list("member_id", flat=True))
 
 
+def without_open_transfer(members: QuerySet[Member]) -> QuerySet[Member]:
+    """These members less those already in a transfer (one subquery): lists that offer members to transfer."""
+    return members.exclude(pk__in=Transfer.objects.open().values("member_id"))
+
+
 def find_member(*, name: str, id_number: str) -> Member | None:
     """The member whose name AND ID number both match, else None (no hint about who exists)."""
     name = " ".join((name or "").split())

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from approvals import services as approvals
 from approvals.kinds import ApprovalError
@@ -21,6 +23,7 @@ from audit.services import record
 from members import throttle
 from members.choices import MemberStatus
 from members.models import Member
+from notifications.services import MessageKind, notify
 from orgs.models import Category, Org
 from orgs.permissions import Actor, manages
 
@@ -82,6 +85,21 @@ def _org_label(org: Org) -> str:
     return f"{org.short_name}（{org.code}）"
 
 
+def _tell_member(transfer: Transfer, text: str, **params: Any) -> None:
+    """A personal message to the member the transfer moves (their own record is where they follow it)."""
+    person = transfer.member.person
+    notify(recipient=person, kind=MessageKind.TRANSFER, text=text, link=reverse("my_record"), params={
+        "source": transfer.source_branch.short_name, "target": transfer.target_org.short_name, **params,
+    })
+
+
+def _tell_org(org: Org, transfer: Transfer, text: str, *, kind: str = MessageKind.TRANSFER, **params: Any) -> None:
+    notify(org=org, kind=kind, text=text, link=reverse("transfer_detail", args=[transfer.pk]), params={
+        "member": str(transfer.member.person), "source": transfer.source_branch.short_name,
+        "target": transfer.target_org.short_name, **params,
+    })
+
+
 def _lock_member(member_id: int) -> Member:
     try:
         return Member.objects.select_for_update().select_related("person").get(pk=member_id)
@@ -133,6 +151,9 @@ def _create(*, actor: Actor, member_id: int, target: Org, direction: str, reason
     transfer.request = request
     transfer.save(update_fields=["request"])
     _audit(f"transfer.submit_{direction}", transfer, actor, after=_state(transfer), reason=transfer.reason_display)
+    _tell_member(transfer, gettext_noop(
+        "A transfer of your league relationship from %(source)s to %(target)s was submitted and waits for approval."
+    ))
     return transfer
 
 
@@ -208,6 +229,19 @@ def apply_decision(request: ApprovalRequest, actor: Actor) -> None:
         transfer.status = Status.APPROVED
     transfer.save(update_fields=["status", "decided_at", "decided_by", "completed_at"])
     _audit("transfer.approve", transfer, actor, before=before, after=_state(transfer))
+    transfer.member = member
+    if transfer.status == Status.COMPLETED:
+        _tell_member(transfer, gettext_noop(
+            "Your league relationship was transferred from %(source)s to %(target)s."
+        ))
+    else:
+        _tell_member(transfer, gettext_noop(
+            "Your transfer to %(target)s was approved; %(target)s will now place you in one of its branches."
+        ))
+        # 分配团支部: the approving org's admin has one more step; it is a task in their inbox and a message.
+        _tell_org(target, transfer, gettext_noop(
+            "%(member)s's transfer from %(source)s to %(target)s was approved: allocate a branch."
+        ), kind=MessageKind.ALLOCATION_WAITING)
 
 
 def close_by_request(request: ApprovalRequest, actor: Actor | None) -> None:
@@ -225,6 +259,16 @@ def close_by_request(request: ApprovalRequest, actor: Actor | None) -> None:
     transfer.save(update_fields=["status", "closed_at", "closed_by", "decision_note", "decided_at", "decided_by"])
     _audit(f"transfer.{transfer.status}", transfer, actor, before=before, after=_state(transfer),
            reason=transfer.decision_note)
+    if transfer.status == Status.REJECTED:
+        _tell_member(transfer, gettext_noop(
+            "Your transfer from %(source)s to %(target)s was rejected. Reason: %(reason)s"
+        ), reason=transfer.decision_note)
+    elif transfer.status == Status.WITHDRAWN:
+        _tell_member(transfer, gettext_noop("Your transfer from %(source)s to %(target)s was withdrawn."))
+    else:
+        _tell_member(transfer, gettext_noop(
+            "Your transfer from %(source)s to %(target)s expired without a decision."
+        ))
 
 
 def is_side_admin(actor: Actor, transfer: Transfer) -> bool:
@@ -233,16 +277,18 @@ def is_side_admin(actor: Actor, transfer: Transfer) -> bool:
 
 
 def may_withdraw_transfer(actor: Actor, transfer: Transfer) -> bool:
-    """Either side, or whoever submitted it."""
-    return transfer.submitted_by_id == getattr(actor.person, "pk", None) or is_side_admin(actor, transfer)
+    """The submitting side withdraws: whoever submitted it, the admin now acting for the org it was submitted
+    for, or that org's direct superior admin. The deciding side rejects instead (with a reason)."""
+    if transfer.submitted_by_id == getattr(actor.person, "pk", None):
+        return True
+    submitted_for = transfer.submitted_for
+    return actor.is_admin_of(submitted_for) or actor.is_direct_superior_admin_of(submitted_for)
 
 
 def may_withdraw(request: ApprovalRequest, actor: Actor) -> bool:
-    """The engine's may_withdraw hook: either side may withdraw a pending transfer."""
-    transfer = (
-        Transfer.objects.select_related("source_branch", "target_org").filter(pk=request.target_id).first()
-    )
-    return transfer is not None and is_side_admin(actor, transfer)
+    """The engine's may_withdraw hook: the submitting side only (may_withdraw_transfer)."""
+    transfer = Transfer.objects.select_related("submitted_for").filter(pk=request.target_id).first()
+    return transfer is not None and may_withdraw_transfer(actor, transfer)
 
 
 def _request_id(transfer_id: int) -> int:
@@ -306,6 +352,12 @@ def transfer_allocate(*, transfer_id: int, actor: Actor, branch_id: object) -> T
     transfer.status, transfer.completed_at = Status.COMPLETED, now
     transfer.save(update_fields=["allocated_branch", "allocated_at", "allocated_by", "status", "completed_at"])
     _audit("transfer.allocate", transfer, actor, before=before, after=_state(transfer))
+    transfer.member = member
+    _tell_member(transfer, gettext_noop("Your transfer is complete: you now belong to %(branch)s."),
+                 branch=branch.short_name)
+    _tell_org(branch, transfer, gettext_noop(
+        "%(member)s joined your branch by transfer from %(source)s (allocated by %(target)s)."
+    ))
     return transfer
 
 
@@ -331,5 +383,12 @@ def transfers_expire_allocations(*, now: dt.datetime | None = None) -> int:
             transfer.status, transfer.closed_at, transfer.closed_by = Status.EXPIRED, now, None
             transfer.save(update_fields=["status", "closed_at", "closed_by"])
             _audit("transfer.allocation_expired", transfer, None, before=before, after=_state(transfer))
+            _tell_member(transfer, gettext_noop(
+                "Your transfer to %(target)s expired before a branch was allocated: you stay in %(source)s."
+            ))
+            _tell_org(transfer.source_branch, transfer, gettext_noop(
+                "The transfer of %(member)s to %(target)s expired before a branch was allocated: they stay in"
+                " %(source)s."
+            ))
             expired += 1
     return expired

@@ -109,12 +109,14 @@ def transfer_out(request: HttpRequest) -> HttpResponse:
         chosen = Org.objects.filter(pk=int(request.POST["target_org"])).only("short_name", "code").first()
     # Validation used the whole subtree; the page offers a bounded list (a branch may have 10,000 members).
     posted = request.POST.get("member", "") if form.is_bound else str(initial.get("member", ""))
+    # Members already in a transfer are not offered (the service still refuses one posted meanwhile).
+    offered = selectors.without_open_transfer(members)
     if posted.isdigit():
-        shown = members.filter(pk=int(posted))
+        shown = (members if form.is_bound else offered).filter(pk=int(posted))
     elif query:
-        shown = members.filter(person__name__icontains=query)
+        shown = offered.filter(person__name__icontains=query)
     else:
-        shown = members
+        shown = offered
     total = shown.count()
     form.fields["member"].queryset = shown[:MEMBER_CHOICES]
     return render(request, "transfers/transfer_out.html", {

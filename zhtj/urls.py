@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("transfers.urls")),
     path("", include("imports.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from orgs.permissions import administered_orgs
 
 from . import health
+from .home import member_home
 
 
 @login_required
@@ -18,7 +19,7 @@ def home(request):
         return redirect("org_detail", pk=actor.org.pk)
     if administered_orgs(request.user).exists():
         return redirect("choose_org")
-    return render(request, "home.html")
+    return render(request, "home.html", {"home": member_home(actor)})
 
 
 def csrf_failure(request, reason: str = ""):

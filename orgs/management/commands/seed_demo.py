@@ -34,11 +34,12 @@ MEMBERS_PER_BRANCH = 25
 # Membership dates are fixed, not relative to today, so the data is the same on every run.
 LATEST_JOIN = dt.date(2025, 12, 1)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧"
-GIVEN = [
-    "子涵", "欣怡", "梓轩", "浩然", "雨桐", "宇航", "思远", "一诺", "佳怡", "俊杰",
-    "诗涵", "博文", "晨曦", "明轩", "可馨", "天佑", "若曦", "志强", "雅琪", "嘉懿",
-    "文博", "紫萱", "皓轩", "梦瑶", "家豪", "语桐", "子墨", "欣妍", "泽宇", "静怡",
-]
+# Given names by gender: a person's gender comes from their ID number (odd 17th digit: male), and the name
+# agrees with it.
+GIVEN_MALE = ["梓轩", "浩然", "宇航", "思远", "俊杰", "博文", "明轩", "天佑", "志强", "文博",
+              "皓轩", "家豪", "子墨", "泽宇", "嘉懿"]
+GIVEN_FEMALE = ["子涵", "欣怡", "雨桐", "一诺", "佳怡", "诗涵", "晨曦", "可馨", "若曦", "雅琪",
+                "紫萱", "梦瑶", "语桐", "欣妍", "静怡"]
 ETHNIC_MIX = ["汉族"] * 9 + ["回族", "满族", "蒙古族", "壮族"]
 
 
@@ -70,7 +71,11 @@ def org_specs() -> list[OrgSpec]:
 
 
 def person_name(n: int) -> str:
-    return SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 7) % len(GIVEN)]
+    """The n-th demo person's name: distinct for every n below 900, and of the gender their ID number says
+    (the ID numbers' sequence is n, whose last digit gives the gender)."""
+    given = GIVEN_MALE if n % 2 else GIVEN_FEMALE
+    k = n // 2  # the k-th person of that gender
+    return SURNAMES[k % len(SURNAMES)] + given[(k // len(SURNAMES)) % len(given)]
 
 
 def admin_id_number(index: int) -> str:
@@ -158,7 +163,8 @@ class Command(BaseCommand):
             person = Person.objects.filter(id_number=number).first()
             if person is None:
                 password_hash = password_hash or make_password(DEMO_PASSWORD)
-                person = Person(name=person_name(1000 + index), phone=f"138{index:08d}")
+                # Past the members' numbers (100–449), with the parity of the admin's ID sequence (index).
+                person = Person(name=person_name(480 + index), phone=f"138{index:08d}")
                 person.set_id_number(number)
                 person.password = password_hash
                 person.password_set_at = now
