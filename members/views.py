@@ -5,6 +5,8 @@ Views parse input, ask orgs.permissions who may act, call one service or selecto
 the actor's subtree and members the actor may not see are 404; what the actor may see but not change is 403.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,6 +45,10 @@ def _initial(member: Member, fields=EDITABLE_FIELDS) -> dict:
     return {f: getattr(data, f) for f in fields}
 
 
+# Four or more digits: part of an ID number or a phone.
+LONG_DIGITS = re.compile(r"\d{4}")
+
+
 @login_required
 @require_GET
 def member_list(request: HttpRequest, pk: int) -> HttpResponse:
@@ -51,7 +57,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
     query = selectors.MemberQuery.from_params(request.GET)
     page = selectors.member_page(org, query, actor=actor)
     htmx = request.headers.get("HX-Request") == "true"
-    return render(request, "members/_member_rows.html" if htmx else "members/list.html", {
+    response = render(request, "members/_member_rows.html" if htmx else "members/list.html", {
         "oob": htmx,  # a filtered htmx response also refreshes the total and the export link's filters
         "org": org,
         "page": page,
@@ -63,6 +69,10 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
                   ("age", _("Age, youngest first")), ("-age", _("Age, oldest first"))],
         "qs_base": query.as_params(),
     })
+    if htmx and LONG_DIGITS.search(query.q):
+        # A search by ID number or phone stays out of the browser's history and address bar (PIPL).
+        response["HX-Push-Url"] = "false"
+    return response
 
 
 @login_required
