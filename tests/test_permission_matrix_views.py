@@ -46,6 +46,15 @@ def _plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
 
 
+@pytest.fixture(autouse=True)
+def _healthy_services(monkeypatch):
+    # /healthz's own answers (200, 503 naming what is down) are tested in test_healthz.py; here only that it
+    # answers everyone alike, whether or not a Celery worker runs beside the suite.
+    from zhtj import health
+
+    monkeypatch.setattr(health, "check", lambda: {"database": health.OK})
+
+
 def _xlsx() -> io.BytesIO:
     wb = Workbook()
     ws = wb.active
@@ -322,7 +331,8 @@ CASES += [
     Case("member_edit", "post", at_branch(own=302, superior=302, ancestor=403), MEMBER, _member_edit_form,
          target="branch", changes=OWN_AND_SUPERIOR),
     Case("member_set_status", "post", at_branch(own=302, superior=302, ancestor=403), MEMBER,
-         lambda tree: {"status": "left", "reason": "矩阵"}, target="branch", changes=OWN_AND_SUPERIOR),
+         lambda tree: {"status": "left", "reason": "矩阵", "confirm": "on"}, target="branch",
+         changes=OWN_AND_SUPERIOR),
     Case("my_record", "get", LOGGED_IN),
     # Only a member has a record to edit: an admin without one finds no such page.
     Case("my_record_edit", "get", everyone(404, anonymous=LOGIN) | {"member": 200}),
