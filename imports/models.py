@@ -51,6 +51,10 @@ class ImportJob(models.Model):
     # A file-level error (not a spreadsheet, a missing column...) is final; a crash may be retried.
     retryable = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The admin who last ran it again (and from where): a retry is audited as them, not as the uploader.
+    retried_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("run again by"))
+    retried_from = models.GenericIPAddressField(_("run again from"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

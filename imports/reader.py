@@ -20,8 +20,6 @@ from spreadsheets.checks import FileError, corrupt_error
 from spreadsheets.workbook import check_container, open_sheets, sniff
 from spreadsheets.xlsx_stream import XlsxError
 
-from zhtj.errors import UserError
-
 from .columns import BY_KEY, accepted_columns, help_texts, match_header, required_columns
 
 __all__ = ["FileError", "SheetData", "Workbook"]

@@ -2,8 +2,9 @@
 
 A run reads, checks and inserts the rows batch by batch inside ONE transaction, so memory stays flat and
 either every valid row is committed together with the job's success, or nothing is. A crash rolls back and
-marks the job failed and retryable; a killed worker leaves a "running" job without a heartbeat, which
-selectors.refresh_stale() marks failed and retryable. Imports are serialised (an advisory lock on
+marks the job failed and retryable; a killed worker leaves a "running" job whose lock nobody holds (see
+selectors.is_stale), which mark_interrupted_jobs() (on the beat schedule) or a retry marks failed and
+retryable; pages only show it as interrupted. Imports are serialised (an advisory lock on
 PostgreSQL; SQLite's single writer), so the same file uploaded twice imports nobody twice: the second run
 finds everyone already a member.
 See docs/import.md.
@@ -157,7 +158,7 @@ def create_job(*, actor: Actor | None, org: Org, upload: UploadedFile) -> Import
     return job
 
 
-def start_job(job: ImportJob) -> None:
+def start_job(job: ImportJob, *, actor: Actor | None = None) -> None:
     """Run a queued job: small files now, large ones on a worker once the surrounding transaction commits."""
     if job.status != ImportStatus.QUEUED:
         return
@@ -169,7 +170,7 @@ def start_job(job: ImportJob) -> None:
         transaction.on_commit(lambda: run_import.apply_async((job.pk,), queue=queue) if queue
                               else run_import.delay(job.pk))
     else:
-        run_job(job.pk)
+        run_job(job.pk, actor=actor)
 
 
 def _fail_file(job: ImportJob, message: str) -> None:
@@ -194,8 +195,8 @@ def _claim(job_id: int) -> ImportJob | None:
     from .selectors import is_stale, release_job_lock, try_job_lock
 
     with transaction.atomic():
-        job = (ImportJob.objects.select_for_update(of=("self",)).select_related("org__type", "created_by")
-               .get(pk=job_id))
+        job = (ImportJob.objects.select_for_update(of=("self",))
+               .select_related("org__type", "created_by", "retried_by").get(pk=job_id))
         if job.status == ImportStatus.RUNNING and is_stale(job):
             pass  # a redelivered task after a killed worker: run it again
         elif job.status != ImportStatus.QUEUED:
@@ -223,10 +224,13 @@ def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     job = _claim(job_id)
     if job is None:
         return None
-    if actor is None and job.created_by is not None:
-        actor = Actor(person=job.created_by, org=job.org, ip=job.uploader_ip)
-    elif actor is not None and actor.ip is None and job.uploader_ip:
-        actor = replace(actor, ip=job.uploader_ip)
+    # Who the run is audited as: the admin who retried it, else the uploader (a worker has only the job).
+    runner, runner_ip = ((job.retried_by, job.retried_from) if job.retried_by_id
+                         else (job.created_by, job.uploader_ip))
+    if actor is None and runner is not None:
+        actor = Actor(person=runner, org=job.org, ip=runner_ip)
+    elif actor is not None and actor.ip is None and runner_ip:
+        actor = replace(actor, ip=runner_ip)
     try:
         return _execute(job, actor)
     except FileError as exc:
@@ -369,7 +373,7 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
                     # that grew with every batch: 30 ms a lookup at 50,000 rows instead of 2.
                     cursor.execute("SET LOCAL enable_seqscan = off")
             org = Org.objects.select_for_update(of=("self",)).select_related("type").get(pk=job.org_id)
-            checker = RowChecker(org, job.kind, today=today)
+            checker = RowChecker(org, job.kind, today=today, actor=actor)
             clock.lap("open")
             if data.last_row is not None:
                 large = data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
@@ -439,13 +443,34 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
 
 # -- retry and the command --------------------------------------------------------------------------------
 
-def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
-    """Run a failed, retryable job again with the same file."""
-    from .selectors import refresh_stale
+def mark_interrupted(job: ImportJob) -> bool:
+    """A running job whose process is gone becomes failed and retryable (its transaction rolled back: nothing
+    was imported). True when this call marked it."""
+    from .selectors import is_stale
 
-    refresh_stale(job)
+    if not is_stale(job):
+        return False
+    # Conditional on the attempt seen: a retry that claimed the job meanwhile is left alone.
+    return bool(ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING, attempts=job.attempts).update(
+        status=ImportStatus.FAILED, retryable=True, finished_at=timezone.now(),
+        error_message=_("The import was interrupted (the background worker stopped), so nothing was imported."
+                        " You can run it again.")))
+
+
+def mark_interrupted_jobs() -> int:
+    """Periodic (beat): mark every running job whose process is gone; returns how many were marked."""
+    return sum(mark_interrupted(job) for job in ImportJob.objects.filter(status=ImportStatus.RUNNING))
+
+
+def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
+    """Run a failed (or interrupted), retryable job again with the same file, audited as the admin retrying.
+
+    The run starts once the requeue has committed, outside any transaction of the caller, so a small job's
+    import is its own transaction (not a savepoint inside this one).
+    """
+    mark_interrupted(job)
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = ImportJob.objects.select_for_update(of=("self",)).select_related("org").get(pk=job.pk)
         if actor is not None and not actor.is_admin_of(locked.org):
             raise ImportRefused(_("Only the organization's own admin may import into it."))
         if locked.status != ImportStatus.FAILED or not locked.retryable or not locked.file:
@@ -453,8 +478,13 @@ def retry_job(*, actor: Actor | None, job: ImportJob) -> ImportJob:
         locked.status = ImportStatus.QUEUED
         locked.error_message = ""
         locked.finished_at = None
-        locked.save(update_fields=["status", "error_message", "finished_at"])
-        start_job(locked)
+        person = getattr(actor, "person", None) if actor is not None else None
+        locked.retried_by = person if getattr(person, "pk", None) else None
+        locked.retried_from = getattr(actor, "ip", None) or None
+        locked.save(update_fields=["status", "error_message", "finished_at", "retried_by", "retried_from"])
+        record(action="import.retry", actor=actor, org=locked.org, target=locked,
+                     after={"file": locked.file_name, "attempt": locked.attempts + 1})
+        transaction.on_commit(lambda: start_job(locked, actor=actor))
     locked.refresh_from_db()
     return locked
 

@@ -16,3 +16,11 @@ def purge_old_uploads() -> int:
     from .services import purge_old_uploads as purge
 
     return purge()
+
+
+@shared_task(name="imports.mark_interrupted_jobs")
+def mark_interrupted_jobs() -> int:
+    """Periodic: running jobs whose process died become failed and retryable (see services.mark_interrupted)."""
+    from .services import mark_interrupted_jobs as mark
+
+    return mark()

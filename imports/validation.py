@@ -18,7 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from audit.services import record
 from members import idnumber
+from members import services as member_services
 from members.choices import CadreNature, Education, PoliticalStatus, Position
 from members.in_transfer import members_in_transfer_ids
 from members.models import Cadre, Member, Person
@@ -30,8 +32,9 @@ from members.rules import (
     normalize_phone,
     parse_year_month,
 )
-from members.services import _held_outside_message as held_outside_message
-from orgs.models import Org, OrgAdmin
+from members.services import held_outside_message
+from orgs.models import Org
+from orgs.permissions import Actor, people_not_controlled
 
 from .columns import BY_KEY
 from .models import ImportKind
@@ -302,26 +305,6 @@ def select_in(sql: str, values: list, params: tuple = ()) -> list[tuple]:
         return cursor.fetchall()
 
 
-def people_held_outside(org: Org, person_ids: list[int]) -> set[int]:
-    """Of these people, those who are a member, cadre or admin of an org outside org's subtree: one query.
-
-    The batch form of members.services' rule for member_add and cadre_add (an existing person gets a
-    membership or post only when every org where they already hold one, or an admin role, lies in the
-    actor's subtree). An import always runs for its org's own admin, so the subtree is the org's. Attaching
-    such a person would hand this org's admin their record, reset codes included: their account.
-    """
-    if not person_ids:
-        return set()
-    held = (f"SELECT person_id, branch_id AS org_id FROM {Member._meta.db_table}"
-            f" UNION ALL SELECT person_id, org_id FROM {Cadre._meta.db_table}"
-            f" UNION ALL SELECT person_id, org_id FROM {OrgAdmin._meta.db_table}")
-    rows = select_in(
-        f"SELECT DISTINCT h.person_id FROM ({held}) h JOIN {Org._meta.db_table} o ON o.id = h.org_id"
-        " WHERE NOT (o.tree_id = %s AND o.lft >= %s AND o.rght <= %s) AND h.person_id",
-        person_ids, (org.tree_id, org.lft, org.rght))
-    return {pid for (pid,) in rows}
-
-
 class FirstSeen:
     """The row where each ID number and development number first appears in the file ("already in row N").
 
@@ -363,8 +346,11 @@ class RowChecker:
     development number wins and later ones fail, naming the first row.
     """
 
-    def __init__(self, org, kind: str, *, today: dt.date) -> None:
+    def __init__(self, org, kind: str, *, today: dt.date, actor: Actor | None = None) -> None:
         self.org = org
+        # An import runs for its org's own admin (actor None: an operator at the command line); the rule for
+        # attaching existing people is the single form's, orgs.permissions.controls_person, as that admin.
+        self.actor = Actor(person=getattr(actor, "person", None), org=org, ip=getattr(actor, "ip", None))
         self.kind = kind
         self.today = today
         self.first_seen = FirstSeen()
@@ -394,6 +380,33 @@ class RowChecker:
                 else:
                     self.secretary_row = row.number
 
+    def _refuse_held_elsewhere(self, candidates: list[Row], people: list[tuple]) -> None:
+        """Rows naming a known person the importing admin does not control get the single form's one answer
+        (no org, nothing about the name), audited and counted towards the admin's lookup throttle (one query).
+        Once the admin is locked, every remaining row fails alike, new people too, so the lock tells nothing."""
+        known = {number: (pid, name) for pid, number, name, *_rest in people}
+        outside = people_not_controlled(self.actor, [pid for pid, _name in known.values()])
+        outside.discard(getattr(self.actor.person, "pk", None))  # the admin themselves (see may_grant_to)
+        if not outside and self.actor.person is None:
+            return
+        lock_message = member_services.lookup_lock_message(self.actor)
+        locked_rows = 0
+        for row in candidates:
+            if lock_message is not None:
+                row.fail("id_number", lock_message)
+                locked_rows += 1
+                continue
+            pid, name = known.get(row.values["id_number"], (None, None))
+            if pid in outside:
+                row.fail("id_number", held_outside_message())
+                person = Person(pk=pid, id_number=row.values["id_number"], name=name)
+                if member_services.record_refused_lookups(actor=self.actor, org=self.org, action="import.add_refused",
+                                                          people=[(person, row.number)]):
+                    lock_message = member_services.lookup_lock_message(self.actor)
+        if locked_rows:
+            record(action="import.add_refused", actor=self.actor, org=self.org,
+                         after={"reason": "locked", "rows": locked_rows})
+
     def check_batch(self, rows: list[Row]) -> None:
         """The database checks for a batch of rows that passed everything else: five queries at most."""
         candidates = [r for r in rows if r.ok]
@@ -405,11 +418,12 @@ class RowChecker:
             f" LEFT JOIN {Member._meta.db_table} m ON m.person_id = p.id"
             f" LEFT JOIN {Org._meta.db_table} o ON o.id = m.branch_id WHERE p.id_number",
             list(by_id))
+        self._refuse_held_elsewhere(candidates, people)
         member_ids: dict[int, Row] = {}
-        existing: dict[str, tuple] = {}
         for pid, number, name, member_id, branch_id, branch_name in people:
-            existing[number] = (pid, name, member_id, branch_id, branch_name)
             row = by_id[number]
+            if not row.ok:
+                continue
             if name != row.values["name"]:
                 row.fail("name", _("This ID number is already registered under a different name. Check the name"
                                    " and the ID number."))
@@ -422,10 +436,6 @@ class RowChecker:
                     row.fail("id_number", _("Already a member of %(org)s; to move them here, use a relationship"
                                             " transfer (组织关系转接).") % {"org": branch_name})
                 member_ids[member_id] = row
-        attaching = {r.person_id: r for r in candidates if r.ok and r.person_id}
-        for pid in people_held_outside(self.org, list(attaching)):
-            # The single form's refusal: it does not name the other org, which this admin may not see.
-            attaching[pid].fail("id_number", held_outside_message())
         if member_ids:
             for member_id in members_in_transfer_ids(list(member_ids)):
                 row = member_ids[member_id]

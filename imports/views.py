@@ -82,9 +82,12 @@ def _attachment(filename: str) -> str:
 
 def _job_context(job) -> dict:
     progress = selectors.progress(job)
+    # A running job whose process died is shown as interrupted, with the retry button; the retry (a POST) or
+    # the beat task records it. A GET changes nothing.
+    interrupted = selectors.is_stale(job)
     total = max(progress["read"], 1)
     return {
-        "job": job, "org": job.org, "progress": progress,
+        "job": job, "org": job.org, "progress": progress, "interrupted": interrupted,
         "percent": 100 if job.is_done else min(99, int(100 * progress["validated"] / total)) if progress["read"] else 0,
         "sentence": services.result_sentence(job.kind, job.rows_imported, job.rows_failed)
         if job.status == ImportStatus.SUCCEEDED else "",
@@ -94,16 +97,17 @@ def _job_context(job) -> dict:
 @login_required
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.refresh_stale(selectors.get_job_for(request.actor, pk))
+    job = selectors.get_job_for(request.actor, pk)
     return render(request, "imports/job.html", _job_context(job))
 
 
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.refresh_stale(selectors.get_job_for(request.actor, pk))
-    response = render(request, "imports/_progress.html", _job_context(job))
-    if job.is_done:
+    job = selectors.get_job_for(request.actor, pk)
+    context = _job_context(job)
+    response = render(request, "imports/_progress.html", context)
+    if job.is_done or context["interrupted"]:
         response["HX-Refresh"] = "true"  # show the full result page
     return response
 

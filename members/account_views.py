@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orgs.permissions import may_edit_person_at_once, may_see_person
+from orgs.permissions import may_reset_password, may_see_person
 
 from . import accounts
 from .account_forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetForm
@@ -148,7 +148,7 @@ def _person_for(actor, pk: int) -> Person:
 def reset_code_issue(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks to confirm; POST issues a code and shows it this once."""
     person = _person_for(request.actor, pk)
-    if not may_edit_person_at_once(request.actor, person):
+    if not may_reset_password(request.actor, person):
         raise PermissionDenied
     code = None
     if request.method == "POST":

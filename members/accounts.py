@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import record
 from orgs.models import Org
-from orgs.permissions import Actor, administered_orgs, may_edit_person_at_once, person_orgs
+from orgs.permissions import Actor, administered_orgs, may_reset_password, person_orgs
 
 from . import idnumber, throttle
 from .middleware import ACTING_ORG_SESSION_KEY, client_ip
@@ -67,10 +67,11 @@ def _locked_message(lock: throttle.Lock) -> str:
 
 def _home_org(person: Person) -> Org | None:
     """The org an account entry belongs to in the audit trail: the person's branch or an org they hold."""
-    orgs = person_orgs(person)
-    if orgs:
-        return orgs[0]
-    return administered_orgs(person).first()
+    branch = Org.objects.filter(members__person=person).first()
+    if branch is not None:
+        return branch
+    orgs = person_orgs(person)  # cadre posts and admin roles, in tree order
+    return orgs[0] if orgs else None
 
 
 # --- logging in -------------------------------------------------------------------------------------------
@@ -251,9 +252,10 @@ def format_code(code: str) -> str:
 def reset_code_issue(*, actor: Actor, person: Person) -> str:
     """Issue a one-time reset code for person, replacing any live one; return it (shown once, never stored).
 
-    Only the person's org admin or that org's direct superior admin may (PermissionDenied otherwise).
+    Only an admin who controls the person (orgs.permissions.controls_person) and is their org's admin or its
+    direct superior admin may (PermissionDenied otherwise).
     """
-    if not may_edit_person_at_once(actor, person):
+    if not may_reset_password(actor, person):
         raise PermissionDenied
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     now = timezone.now()
@@ -268,6 +270,29 @@ def reset_code_issue(*, actor: Actor, person: Person) -> str:
         record(action="reset_code.issued", actor=actor, target=locked, org=_home_org(locked),
                after={"hours": settings.ZHTJ_RESET_CODE_HOURS, "replaced": replaced})
     return format_code(code)
+
+
+def reset_code_issue_by_operator(*, id_number: str) -> tuple[str, dt.datetime]:
+    """An operator's reset code (manage.py issue_reset_code) for a person nobody in the tree may control, such
+    as a top-level org's admin: returns the code (shown once) and its expiry. Audited as done by the operator.
+    Raises AccountError for a malformed or unknown ID number."""
+    try:
+        number = idnumber.parse(id_number).number
+    except ValidationError as exc:
+        raise AccountError(exc.messages) from None
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    now = timezone.now()
+    expires = now + dt.timedelta(hours=settings.ZHTJ_RESET_CODE_HOURS)
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().filter(id_number=number).first()
+        if locked is None:
+            raise AccountError(_("No person has this ID number."))
+        replaced = ResetCode.objects.filter(person=locked, used_at__isnull=True).delete()[0]
+        ResetCode.objects.create(person=locked, code_hash=hash_code(code), created_by=None, created_at=now,
+                                 expires_at=expires)
+        record(action="reset_code.issued", target=locked, org=_home_org(locked), reason="manage.py issue_reset_code",
+               after={"hours": settings.ZHTJ_RESET_CODE_HOURS, "replaced": replaced, "by": "operator"})
+    return format_code(code), expires
 
 
 def reset_password_with_code(*, id_number: str, code: str, new_password: str, ip: str | None = None) -> Person:

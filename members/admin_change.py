@@ -18,7 +18,7 @@ from approvals.models import ApprovalRequest
 from approvals.services import request_submit
 from audit.services import record
 from orgs.models import Org, OrgAdmin
-from orgs.permissions import Actor
+from orgs.permissions import Actor, controls_person
 
 from .models import Cadre, Person
 
@@ -44,6 +44,8 @@ def admin_assign(*, org: Org, new_admin_id: int, actor: Actor) -> OrgAdmin:
     new_admin = Person.objects.filter(pk=new_admin_id, is_active=True).first()
     if new_admin is None or not Cadre.objects.filter(org=org, person=new_admin).exists():
         raise ApprovalError(_("The new admin must be a cadre of this organization."))
+    if not controls_person(actor, new_admin):
+        raise ApprovalError(_not_controlled_message())
     assignment = OrgAdmin.objects.select_for_update().filter(org=org).first()
     before = {"admin": assignment.person_id if assignment else None}
     if assignment is None:
@@ -73,6 +75,8 @@ def admin_change(*, actor: Actor, org: Org, new_admin: Any, reason: str) -> Appr
     current = OrgAdmin.objects.filter(org=org).values_list("person_id", flat=True).first()
     if current == new_admin.pk:
         raise ApprovalError(_("This person is already the admin."))
+    if not controls_person(actor, new_admin):
+        raise ApprovalError(_not_controlled_message())
     if actor.is_direct_superior_admin_of(org):
         assignment = admin_assign(org=org, new_admin_id=new_admin.pk, actor=actor)
         return assignment
@@ -85,6 +89,11 @@ def admin_change(*, actor: Actor, org: Org, new_admin: Any, reason: str) -> Appr
             deciding_org=org.parent, reason=reason, payload={"names": names},
         )
     raise ApprovalError(_("Only the organization's admin or its direct superior admin may change its admin."))
+
+
+def _not_controlled_message() -> str:
+    # The role hands the org its admin's account; someone held elsewhere stays with those who hold them.
+    return _("This cadre cannot become the admin: they belong to or administer an organization outside yours.")
 
 
 def _people(*pks: Any) -> list:

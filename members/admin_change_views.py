@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -60,6 +62,12 @@ def admin_change(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("request_detail", pk=outcome.pk)
             messages.success(request, _("%(person)s is now the admin of %(org)s.")
                              % {"person": outcome.person.name, "org": org.short_name})
+            if outcome.person.needs_password:
+                # An admin never logs in with the initial password: they need a reset code from this admin.
+                messages.warning(request, format_html(
+                    _("{person} has never set a password and cannot log in as admin until they do: <a href=\"{url}\">"
+                      "issue a reset code</a> and hand it to them."),
+                    person=outcome.person.name, url=reverse("reset_code_issue", args=[outcome.person.pk])))
             return redirect("org_detail", pk=org.pk)
     return render(request, "members/admin_change.html", {
         "org": org, "form": form, "current": current, "pending": pending,

@@ -3,6 +3,8 @@
 from django.contrib.auth.backends import ModelBackend
 from django.utils.crypto import constant_time_compare
 
+from orgs.models import OrgAdmin
+
 from . import idnumber
 from .models import Person, initial_password_expired, initial_password_for
 
@@ -26,9 +28,10 @@ class IdNumberBackend(ModelBackend):
             # Anyone who knows an ID number knows this password: it only opens the activation step.
             # Hash once anyway, so answering takes as long as for a real password or an unknown ID.
             Person().set_password(password)
+            # An admin never logs in with it: the role needs a password of their own (registration or reset code).
             ok = constant_time_compare(
                 idnumber.normalize(password), initial_password_for(person)
-            ) and not initial_password_expired(person)
+            ) and not initial_password_expired(person) and not OrgAdmin.objects.filter(person=person).exists()
         else:
             ok = person.check_password(password)
         if ok and self.user_can_authenticate(person):

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from orgs.models import Org, OrgAdmin
-from orgs.permissions import Actor, may_see_person, person_orgs
+from orgs.models import Org
+from orgs.permissions import Actor, controls_person, may_see_person
 
-from . import idnumber
+from . import idnumber, throttle
 from .choices import MemberStatus, Position
 from .in_transfer import member_in_transfer
 from .models import Cadre, Member, Person
@@ -128,21 +128,75 @@ def _name_mismatch(actor: Actor, person: Person) -> str:
     return _("This ID number is on record under another name: check the name or the ID number.")
 
 
-def _held_outside(actor: Actor, person: Person) -> bool:
-    """Does the person hold a membership, cadre post or admin role in an org outside the actor's subtree?
-
-    Such a person's record is managed there. Letting any admin who knows a name and an ID number give them
-    a membership or post would hand that admin the person's record — including reset codes, that is their
-    account (an admin of another tree included)."""
-    orgs = person_orgs(person) + [a.org for a in OrgAdmin.objects.select_related("org").filter(person=person)]
-    return any(not actor.administers(org) for org in orgs)
+# Refused adds of people held elsewhere are throttled per admin, like 办理转入's lookups: each refusal tells
+# that an ID number is known here, so they must not be tried by the thousand.
+LOOKUP_SCOPE = "person_lookup"
 
 
-def _held_outside_message() -> str:
+class HeldElsewhere(Exception):
+    """Raised inside the add's transaction; the caller audits and counts the refusal once it is rolled back."""
+
+    def __init__(self, person: Person):
+        super().__init__("held elsewhere")
+        self.person = person
+
+
+def held_outside_message() -> str:
+    """The one answer for an ID number whose person the actor does not control: it names no org and reads the
+    same whether the name matched or not (the name is no secret, and an org would tell where the person is)."""
     return _(
-        "This person holds a post in an organization outside yours, whose admin manages their record:"
-        " only an admin over that organization can add them here."
+        "This person cannot be added here. If they belong to another organization, have them transferred in"
+        " (办理转入), which checks the name and the ID number together."
     )
+
+
+def may_grant_to(actor: Actor, person: Person) -> bool:
+    """May the actor give this known person a membership or a post: they control the person, or it is the
+    actor themselves (that hands nobody anything new)."""
+    return person.pk == getattr(actor.person, "pk", None) or controls_person(actor, person)
+
+
+def _lookup_account(actor: Actor) -> str:
+    return f"person:{getattr(actor.person, 'pk', None)}"
+
+
+def lookup_lock_message(actor: Actor) -> str | None:
+    """Why the admin may add nobody for now (too many refused lookups), or None. Operators are not throttled."""
+    if getattr(actor.person, "pk", None) is None:
+        return None
+    lock = throttle.current_lock(LOOKUP_SCOPE, account=_lookup_account(actor), ip=None)
+    if lock is None:
+        return None
+    return _("Too many additions were refused. Try again in %(minutes)d minutes.") % {"minutes": lock.minutes_left()}
+
+
+def check_lookup_lock(actor: Actor, *, org: Org, action: str) -> None:
+    """Refuse (and audit) every add, new ID numbers too so a lock tells nothing, while the admin is locked."""
+    message = lookup_lock_message(actor)
+    if message is not None:
+        record(action=action, actor=actor, org=org, after={"reason": "locked"})
+        raise MemberError(message, {"id_number": message})
+
+
+def record_refused_lookups(*, actor: Actor, org: Org, action: str, people: list[tuple[Person, int | None]]) -> bool:
+    """Audit refusals of people held elsewhere (one entry each: masked ID number, no name) and count them
+    towards the admin's throttle; True when that starts a lock."""
+    locked = False
+    for person, row in people:
+        if getattr(actor.person, "pk", None) is not None:
+            started = throttle.register_failure(LOOKUP_SCOPE, account=_lookup_account(actor), ip=None)
+            locked = locked or started is not None
+        after = {"id_number": person.masked_id_number, "person_id": person.pk, "reason": "held_elsewhere"}
+        if row is not None:
+            after["row"] = row
+        record(action=action, actor=actor, org=org, after=after)
+    return locked
+
+
+def _refuse_held_elsewhere(actor: Actor, org: Org, exc: HeldElsewhere, action: str) -> MemberError:
+    record_refused_lookups(actor=actor, org=org, action=action, people=[(exc.person, None)])
+    message = held_outside_message()
+    return MemberError(message, {"id_number": message})
 
 
 def _other_membership_error(existing: Member, branch: Org) -> str:
@@ -158,14 +212,25 @@ def _other_membership_error(existing: Member, branch: Org) -> str:
     ) % {"org": existing.branch.full_name, "status": existing.get_status_display()}
 
 
-@transaction.atomic
-def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bool = False) -> Member:
+def member_add(*, actor: Actor, branch: Org, data: MemberInput) -> Member:
     """Add one active member to a branch (the branch's admin or its direct superior admin).
 
-    Reuses the person record when the ID number is known (the name must then match); creates one without a
-    password otherwise (the person activates with the initial password). `cadre_exempt` is for cadre_add:
-    the person is about to hold a post, so the 28-year limit does not apply.
+    Reuses the person record when the ID number is known and the actor controls that person
+    (orgs.permissions.controls_person; the name must then match); creates one without a password otherwise
+    (the person activates with the initial password). A known ID number of someone the actor does not control
+    gets one answer whatever the name, is audited, and counts towards the admin's lookup throttle.
     """
+    check_lookup_lock(actor, org=branch, action="member.add_refused")
+    try:
+        return _member_add(actor=actor, branch=branch, data=data)
+    except HeldElsewhere as exc:  # the add's transaction is rolled back; the refusal is recorded
+        raise _refuse_held_elsewhere(actor, branch, exc, "member.add_refused") from None
+
+
+@transaction.atomic
+def _member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bool = False) -> Member:
+    """member_add inside its transaction. `cadre_exempt` is for cadre_add: the person is about to hold a
+    post, so the 28-year limit does not apply."""
     branch = Org.objects.select_related("type", "parent").select_for_update(of=("self",)).get(pk=branch.pk)
     if not may_manage_members(actor, branch):
         raise MemberError(_("Only the branch's admin or its direct superior admin may add members."))
@@ -177,15 +242,14 @@ def member_add(*, actor: Actor, branch: Org, data: MemberInput, cadre_exempt: bo
         data, today=_today(), has_cadre_post=cadre_exempt or has_cadre_post(person)
     )
     if person is not None:
+        if not may_grant_to(actor, person):
+            raise HeldElsewhere(person)
         existing = Member.objects.select_related("branch").select_for_update(of=("self",)).filter(person=person).first()
         if existing is not None:
             message = _other_membership_error(existing, branch)
             raise MemberError(message, {"id_number": message})
         if person.name != data.name and "name" not in errors:
             errors["name"] = _name_mismatch(actor, person)
-        elif person.name == data.name and _held_outside(actor, person):
-            message = _held_outside_message()
-            raise MemberError(message, {"id_number": message})
     if "development_number" not in errors and _devno_taken(data.development_number):
         errors["development_number"] = _("Development number %(n)s already belongs to another member.") % {
             "n": data.development_number
@@ -289,6 +353,12 @@ def member_update(*, actor: Actor, member: Member, changes: dict[str, Any], reas
     before_input = MemberInput.from_member(member)
     proposed = _normalized(replace(before_input, **{f: changes[f] for f in IDENTITY_FIELDS if f in changes}))
     identity_changed = [f for f in IDENTITY_FIELDS if getattr(proposed, f) != getattr(before_input, f)]
+    if identity_changed and not controls_person(actor, member.person):
+        # The name and ID number are the account's (the login, the reset-code check): a branch admin does not
+        # correct those of someone who is also held elsewhere or administers an org (orgs.permissions).
+        message = _("The name and ID number of this person can only be corrected by an admin above every"
+                    " organization they belong to or administer.")
+        raise MemberError(message, {f: message for f in identity_changed})
     if identity_changed and not reason:
         raise MemberError(errors={"reason": _("Give the reason for correcting the name or the ID number.")})
     before = _apply_changes(member, changes, today=_today())
@@ -408,7 +478,6 @@ def _personal_info_current(member: Member) -> dict:
 # --- cadres -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def cadre_add(
     *, actor: Actor, org: Org, person_data: MemberInput, position: str, since: dt.date, nature: str
 ) -> Cadre:
@@ -416,8 +485,21 @@ def cadre_add(
 
     An org has at most one 书记. A branch's cadre is also its member: if they are not, the membership is
     created with the member rules. A higher org's cadre need not be a member; their person record is found
-    by ID number (the name must match) or created.
+    by ID number (the actor must control them and the name must match) or created. A person the actor does
+    not control is refused as member_add refuses them.
     """
+    check_lookup_lock(actor, org=org, action="cadre.add_refused")
+    try:
+        return _cadre_add(actor=actor, org=org, person_data=person_data, position=position, since=since,
+                          nature=nature)
+    except HeldElsewhere as exc:
+        raise _refuse_held_elsewhere(actor, org, exc, "cadre.add_refused") from None
+
+
+@transaction.atomic
+def _cadre_add(
+    *, actor: Actor, org: Org, person_data: MemberInput, position: str, since: dt.date, nature: str
+) -> Cadre:
     org = Org.objects.select_related("type", "parent").select_for_update(of=("self",)).get(pk=org.pk)
     if not may_manage_cadres(actor, org):
         raise MemberError(_("Only the org's admin or its direct superior admin may manage its cadres."))
@@ -446,19 +528,19 @@ def cadre_add(
     if not name:
         raise MemberError(errors={"name": _("Enter the name.")})
     person = Person.objects.select_for_update().filter(id_number=number).first()
+    if person is not None and not may_grant_to(actor, person):
+        raise HeldElsewhere(person)
     if person is not None and person.name != name:
         raise MemberError(errors={"name": _name_mismatch(actor, person)})
     if org.is_branch:
         membership = Member.objects.select_related("branch").filter(person=person).first() if person else None
         if membership is None:
-            member = member_add(actor=actor, branch=org, data=person_data, cadre_exempt=True)
+            member = _member_add(actor=actor, branch=org, data=person_data, cadre_exempt=True)
             person = member.person
         elif membership.branch_id != org.pk:
             raise MemberError(errors={"id_number": _(
                 "A branch's cadre is its member, and this person is a member of %(org)s: transfer them first."
             ) % {"org": membership.branch.full_name}})
-    elif person is not None and _held_outside(actor, person):
-        raise MemberError(errors={"id_number": _held_outside_message()})
     elif person is None:
         phone = (person_data.phone or "").strip()
         person = Person.objects.create_user(number, name, password=None, phone=phone,

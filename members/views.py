@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orgs.permissions import Actor, get_org_for, may_edit_person_at_once, may_see_person, require
+from orgs.permissions import Actor, get_org_for, require, sees_personal_data_whole
 
 from . import selectors, services
 from .choices import MemberStatus, PoliticalStatus
@@ -25,9 +25,14 @@ from .services import EDITABLE_FIELDS, SELF_EDITABLE_FIELDS, MemberError
 
 
 def _member_for(actor: Actor, pk: int) -> Member:
-    """A member the actor may see (themselves, or one in their subtree); 404 otherwise."""
+    """A member record the actor may see (their own, or one of a branch in their subtree); 404 otherwise.
+
+    Access follows the record, not the person: a cadre post in the actor's subtree opens nothing of a
+    membership held elsewhere."""
     member = selectors.member_for_detail(pk)
-    if member is None or not may_see_person(actor, member.person):
+    if member is None:
+        raise Http404
+    if member.person_id != getattr(actor.person, "pk", None) and not actor.administers(member.branch):
         raise Http404
     return member
 
@@ -105,8 +110,8 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     member = _member_for(actor, pk)
-    show_whole = may_edit_person_at_once(actor, member.person)
     may_edit = services.may_manage_members(actor, member.branch)
+    show_whole = sees_personal_data_whole(actor, member.branch)  # by the record's branch, as the list and export
     if member.person_id == request.user.pk and not show_whole:
         return redirect("my_record")
     in_transfer = member_in_transfer(member)

@@ -42,7 +42,7 @@ from members.models import Cadre, Person
 from members.verification import verify_identity
 
 from .models import Org, OrgAdmin, RegistrationCode
-from .permissions import Actor
+from .permissions import Actor, controls_person
 
 # No 0/O/o, 1/l/I: codes are read aloud and typed from paper.
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
@@ -392,6 +392,23 @@ class CompleteResult:
     verified: bool  # False: a deputy was recorded because verification failed
 
 
+def _may_name_secretary(actor: Actor, org: Org, person: Person) -> bool:
+    """A post hands its org's admin the person's account, so the 书记 (or a deputy standing in) is someone the
+    admin controls already; a branch's is its member (a branch's cadres are its members). The admin may name
+    themselves: that grants nobody anything new."""
+    if org.is_branch:
+        return org.members.filter(person=person).exists()
+    return person.pk == getattr(actor.person, "pk", None) or controls_person(actor, person)
+
+
+def _secretary_refused(org: Org) -> str:
+    if org.is_branch:
+        return _("A branch's secretary is one of its members: add this person as a member of %(org)s first, or"
+                 " have them transferred in (办理转入).") % {"org": org.short_name}
+    return _("This person cannot be named secretary here: they hold a membership, post or admin role that your"
+             " organization does not oversee (an admin above both must make the change).")
+
+
 @transaction.atomic
 def org_complete(
     *, actor: Actor, org: Org, contact_phone: str, contact_email: str, secretary_name: str,
@@ -425,11 +442,16 @@ def org_complete(
         )
 
     person = Person.objects.select_for_update().filter(id_number=number).first()
+    if person is None and org.is_branch:
+        raise CodeError(_secretary_refused(org), field="secretary_id_number")
     if person is None:
         person = Person.objects.create_user(number, secretary_name, password=None, phone=secretary_phone)
         record(action="person.create", actor=actor, org=org, target=person,
                after={"name": person.name, "reason": "secretary"})
     else:
+        if not _may_name_secretary(actor, org, person):
+            # One sentence whatever the name, so an ID number held elsewhere confirms nothing about its holder.
+            raise CodeError(_secretary_refused(org), field="secretary_id_number")
         if person.name != secretary_name:
             raise CodeError(_("The name does not match our record for this ID number."), field="secretary_name")
         if secretary_phone and not person.phone:

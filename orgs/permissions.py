@@ -5,10 +5,11 @@ An Actor is a person acting for one org they administer (chosen after login). A 
 role has an Actor with org None and may only see themselves.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet, Value
 from django.http import Http404
 
 from .models import Org, OrgAdmin
@@ -82,30 +83,84 @@ def get_org_for(actor: Actor, pk: object, *, select_for_update: bool = False) ->
 
 
 def person_orgs(person) -> list[Org]:
-    """The orgs a person belongs to: their member branch and the orgs where they hold a cadre post."""
-    from members.models import Cadre, Member
+    """Every org where the person currently is a member, a cadre or an admin, in tree order (one query)."""
+    if not getattr(person, "pk", None):
+        return []
+    held = Q(members__person=person) | Q(cadres__person=person) | Q(admin_assignment__person=person)
+    return list(Org.objects.filter(held).select_related("type").distinct().order_by("tree_id", "lft"))
 
-    orgs: dict[int, Org] = {}
-    membership = Member.objects.select_related("branch__type").filter(person=person).first()
-    if membership is not None:
-        orgs[membership.branch_id] = membership.branch
-    for cadre in Cadre.objects.select_related("org__type").filter(person=person):
-        orgs.setdefault(cadre.org_id, cadre.org)
-    return list(orgs.values())
+
+# What a person holds, as the rule needs it: (person id, tree_id, lft, rght, held as admin).
+_Holding = tuple[int, int, int, int, bool]
+
+
+def _holdings(person_ids: Iterable[int]) -> list[_Holding]:
+    """Every membership, cadre post and admin role of these people, with the org's tree range: one query."""
+    ids = [pk for pk in person_ids if pk is not None]
+    if not ids:
+        return []
+    tree = ("tree_id", "lft", "rght")
+    no, yes = Value(False, output_field=BooleanField()), Value(True, output_field=BooleanField())
+    members = Org.objects.filter(members__person__in=ids).values_list("members__person", *tree, no)
+    cadres = Org.objects.filter(cadres__person__in=ids).values_list("cadres__person", *tree, no)
+    admins = Org.objects.filter(admin_assignment__person__in=ids).values_list("admin_assignment__person", *tree, yes)
+    return list(members.order_by().union(cadres.order_by(), admins.order_by(), all=True))
+
+
+def _holds_within(org: Org, tree_id: int, lft: int, rght: int, as_admin: bool) -> bool:
+    """Does a holding lie in org's subtree — strictly below org when it is an admin role?"""
+    if tree_id != org.tree_id or lft < org.lft or rght > org.rght:
+        return False
+    return not (as_admin and lft == org.lft)
+
+
+def people_not_controlled(actor: Actor, person_ids: Iterable[int]) -> set[int]:
+    """Of these people, those the actor does not control (see controls_person): one query for any number."""
+    ids = {pk for pk in person_ids if pk is not None}
+    if actor.org is None:
+        return ids
+    return {pid for pid, *holding in _holdings(ids) if not _holds_within(actor.org, *holding)}
+
+
+def controls_person(actor: Actor, person) -> bool:
+    """THE rule for a person's account (reset codes, password, name and ID number corrections, becoming an
+    org's 书记 or a branch's member or cadre): the actor controls it only when their subtree contains every
+    org where the person currently is a member, a cadre or an admin, and lies strictly above (the direct
+    superior or higher) every org the person administers.
+
+    So a post somewhere never hands its org's admin a person who is held elsewhere too (a cadre post left
+    behind after a transfer, a membership of someone who administers a higher org, a stranger named 书记),
+    and nobody controls their own account, nor the admin of a top-level org (an operator resets those:
+    `manage.py issue_reset_code`). A person who holds nothing is held by nobody; callers that use control
+    over an existing account also require that they may see the person.
+    """
+    if actor.org is None or not getattr(person, "pk", None):
+        return False
+    return not people_not_controlled(actor, [person.pk])
 
 
 def may_see_person(actor: Actor, person) -> bool:
-    """Members see themselves; admins see the people of the orgs in their subtree."""
+    """The read counterpart of controls_person: members see themselves; admins see (masked or whole, as each
+    page decides) the people who hold a membership, cadre post or admin role in an org of their subtree."""
     if getattr(actor.person, "pk", None) == getattr(person, "pk", None):
         return True
-    return any(actor.administers(org) for org in person_orgs(person))
+    if actor.org is None or not getattr(person, "pk", None):
+        return False
+    return any(actor.org.contains(org) for org in person_orgs(person))
 
 
 def may_edit_person_at_once(actor: Actor, person) -> bool:
-    """The person's org admin or that org's direct superior admin edits (and resets passwords) at once."""
+    """Nearness, never enough alone: the actor administers one of the person's orgs or is its direct superior
+    admin (higher ancestors only read). Reset codes need this AND controls_person."""
     return any(
         actor.is_admin_of(org) or actor.is_direct_superior_admin_of(org) for org in person_orgs(person)
     )
+
+
+def may_reset_password(actor: Actor, person) -> bool:
+    """Issue a reset code: the actor controls the person and is near one of their orgs (their admin or its
+    direct superior admin)."""
+    return controls_person(actor, person) and may_edit_person_at_once(actor, person)
 
 
 def may_decide(actor: Actor, deciding_org: Org, *, superior_may_decide: bool) -> bool:

@@ -9,8 +9,14 @@ UTF-8 bytearray plus an array of offsets.
 
 Cell values match what python-calamine 0.9 returns for the same cell (numbers as float, dates by the cell's
 number format as date/datetime/time/timedelta, booleans, strings with XML entities and Excel's _xHHHH_
-escapes decoded, error cells as ""). The scanner is not a validating XML parser: it checks the structure it
-relies on (nothing but rows and whitespace inside sheetData, nothing but cells in a row, every row closed,
+escapes decoded and line ends read as XML reads them (CR LF and a lone CR are LF), error cells as ""), with
+one difference: calamine trims leading and trailing whitespace of a <t> without xml:space="preserve", which
+this reader keeps (as XML says, and as openpyxl does). Only worksheets are listed (chart sheets and other
+kinds have no cells); hidden ones are named in hidden_sheets. Part names are matched as Excel matches them:
+without regard to case, and with backslashes read as slashes.
+
+The scanner is not a validating XML parser: it checks the structure it relies on (nothing but rows and
+whitespace inside sheetData, nothing but cells in a row, every row closed,
 unusual cell content well formed (read by expat), known entities only, valid UTF-8, parseable numbers) and
 raises XlsxError for anything else it cannot read. No DTD is accepted anywhere and no
 entity other than the five predefined ones and character references is expanded.
@@ -125,11 +131,38 @@ def _si_regex(prefix: bytes) -> re.Pattern:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _unnumbered_row_regex(prefix: bytes) -> re.Pattern:
+    """A row start tag without an r attribute."""
+    p = _prefix_pattern(prefix)
+    return re.compile(rb"<" + p + rb"row(?![^>]*\sr\s*=)[\s/>]")
+
+
+@functools.lru_cache(maxsize=8)
+def _row_with_numbered_cell_regex(prefix: bytes) -> re.Pattern:
+    """A row start tag, up to the reference of its first cell when that cell has one."""
+    p = _prefix_pattern(prefix)
+    return re.compile(rb"<(" + p + rb"row)((?:\s[^>/]*)?)>(\s*<" + p + rb"c\s[^>]*?\br\s*=\s*[\"']\$?[A-Za-z]{1,3}"
+                      rb"\$?([0-9]+)[\"'])")
+
+
+def _number_rows(segment: bytes, prefix: bytes) -> bytes:
+    """The rows without r that start with a cell with a reference, marked with that reference's row number
+    (_cellrow, which rows() reads): calamine places cells by their own references, so counting rows would shift
+    every row after a gap."""
+    def number(match: re.Match) -> bytes:
+        if _ROW_R.search(match[2]):
+            return match[0]
+        return b"<" + match[1] + b' _cellrow="' + match[4] + b'"' + match[2] + b">" + match[3]
+    return _row_with_numbered_cell_regex(prefix).sub(number, segment)
+
+
 _STRAY = operator.itemgetter(8)
 _SI_PLAIN, _SI_SPACED = operator.itemgetter(0), operator.itemgetter(1)
 _SI_RICH, _SI_STRAY = operator.itemgetter(2), operator.itemgetter(3)
 _ATTR = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _ROW_R = re.compile(rb'\sr\s*=\s*["\']([0-9]+)["\']')
+_CELL_ROW = re.compile(rb'\s_cellrow="([0-9]+)"')
 _ATTRS_OK = re.compile(rb"""(?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*""")
 _SHEETDATA_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
 _DIMENSION = re.compile(rb"<" + _P + rb'dimension\b[^>]*?\sref\s*=\s*["\']([^"\']*)["\']')
@@ -387,6 +420,10 @@ def _new_expat():
     return parser
 
 
+def _fold(name: str) -> str:
+    return name.replace("\\", "/").lower()
+
+
 class XlsxBook:
     """An .xlsx workbook opened from its path; read each sheet's rows with rows(name).
 
@@ -402,6 +439,11 @@ class XlsxBook:
         try:
             self._zip = zipfile.ZipFile(path)
             self._names = set(self._zip.namelist())
+            # Part names as Excel matches them: without regard to case, and with backslashes taken for slashes
+            # (some writers store xl\workbook.xml); an exact name wins.
+            self._folded: dict[str, str] = {}
+            for member in self._zip.namelist():
+                self._folded.setdefault(_fold(member), member)
             self._open()
         except XlsxError:
             self.close()
@@ -411,6 +453,12 @@ class XlsxBook:
             raise XlsxError(f"damaged workbook: {exc}") from None
 
     # -- parts ---------------------------------------------------------------------------------------------------
+
+    def _member(self, path: str) -> str | None:
+        """The zip member stored for a part path (as relationships name it), or None."""
+        if path in self._names:
+            return path
+        return self._folded.get(_fold(path))
 
     def _chunks(self, member: str) -> Iterator[bytes]:
         """The decompressed bytes of a zip member in chunks, counted against max_bytes."""
@@ -460,7 +508,8 @@ class XlsxBook:
         folder, base = posixpath.split(member)
         rels_member = posixpath.join(folder, "_rels", base + ".rels")
         found: dict[str, tuple[str, str]] = {}
-        if rels_member not in self._names:
+        rels_member = self._member(rels_member)
+        if rels_member is None:
             return found
 
         def start(name, attrs, _stack):
@@ -476,7 +525,7 @@ class XlsxBook:
     def _open(self) -> None:
         workbook = next((path for kind, path in self._rels("").values() if kind.endswith(REL_OFFICE_DOCUMENT)),
                         "xl/workbook.xml")
-        if workbook not in self._names:
+        if self._member(workbook) is None:
             raise XlsxError("the workbook part (xl/workbook.xml) is missing")
         rels = self._rels(workbook)
         self._sheet_parts: dict[str, str] = {}
@@ -498,13 +547,14 @@ class XlsxBook:
             elif name == "workbookPr":
                 self.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
 
-        self._parse_part(workbook, start=start)
+        self._parse_part(self._member(workbook), start=start)
         folder = posixpath.dirname(workbook)
         shared = next((p for k, p in rels.values() if k.endswith(REL_SHARED_STRINGS)),
                       posixpath.join(folder, "sharedStrings.xml"))
         styles = next((p for k, p in rels.values() if k.endswith(REL_STYLES)), posixpath.join(folder, "styles.xml"))
-        self._shared = self._load_shared_strings(shared) if shared in self._names else _SharedStrings()
-        self._style_kinds = self._load_styles(styles) if styles in self._names else []
+        shared, styles = self._member(shared), self._member(styles)
+        self._shared = self._load_shared_strings(shared) if shared is not None else _SharedStrings()
+        self._style_kinds = self._load_styles(styles) if styles is not None else []
 
     def _load_shared_strings(self, member: str) -> _SharedStrings:
         """<si> texts: plain <t> (kept as the file's UTF-8 bytes when nothing needs decoding), or rich-text
@@ -573,9 +623,10 @@ class XlsxBook:
             member = self._sheet_parts[name]
         except KeyError:
             raise XlsxError(f"no sheet named {name!r}") from None
-        if member not in self._names:
+        found = self._member(member)
+        if found is None:
             raise XlsxError(f"the part of sheet {name!r} ({member}) is missing")
-        return member
+        return found
 
     # -- sheets --------------------------------------------------------------------------------------------------
 
@@ -602,7 +653,16 @@ class XlsxBook:
         buf = b""
         closing_tag = item_end = plain_item_end = b""
         started = False
+        carry = b""
         for chunk in self._chunks(member):
+            if carry:
+                chunk, carry = carry + chunk, b""
+            if b"\r" in chunk:
+                # XML's end-of-line handling, as every XML parser (and calamine) does it: CR LF and a lone CR are
+                # read as LF. A CR at the end of a chunk waits for the next, which may start with its LF.
+                if chunk.endswith(b"\r"):
+                    chunk, carry = chunk[:-1], b"\r"
+                chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             buf += chunk
             if not started:
                 if _DOCTYPE.search(buf):
@@ -649,7 +709,8 @@ class XlsxBook:
         attr_cache: dict[bytes, tuple] = {}
         column_cache: dict[bytes, int] = {}
         text_cache: dict[bytes, str] = {}
-        row_number = 0
+        row_number = counter = 0
+        counted_row = -1
         prefix: list[bytes] = []
         findall = None
         cells: list = []
@@ -680,6 +741,7 @@ class XlsxBook:
             if findall is None:
                 findall = _token_regex(prefix[0]).findall
                 fast_findall = _fast_token_regex(prefix[0]).findall
+                unnumbered = _unnumbered_row_regex(prefix[0]).search
                 row_end = b"</" + prefix[0] + b"row>"
             position = 0
             size = len(block)
@@ -712,9 +774,12 @@ class XlsxBook:
                 # One row at a time while shapes are made, else the rest of the block at once.
                 end = block.find(row_end, position) if shaping else -1
                 end = size if end < 0 else end + len(row_end)
-                tokens = fast_findall(block, position, end)
-                if any(map(_STRAY, tokens)):
-                    tokens = findall(block, position, end)
+                if unnumbered(block, position, end) is None:
+                    tokens = fast_findall(block, position, end)
+                    if any(map(_STRAY, tokens)):
+                        tokens = findall(block, position, end)
+                else:  # a row without r (rare): numbered by its first cell's reference first
+                    tokens = findall(_number_rows(block[position:end], prefix[0]))
                 position = end
                 if shaping:
                     shape = _row_shape(tokens, prefix[0], attr_cache, style_kinds, converters, inline_string,
@@ -749,7 +814,14 @@ class XlsxBook:
                         if in_row:
                             _malformed(row_number)
                         numbered = _ROW_R.search(row_attrs) if row_attrs else None
-                        row_number = int(numbered[1]) if numbered else row_number + 1
+                        if numbered:
+                            row_number = int(numbered[1])
+                        else:
+                            # The count goes on from the last row's r (as in calamine and openpyxl), even when
+                            # the last row took its number from its cells.
+                            counter = (counter if counted_row == row_number else row_number) + 1
+                            by_cell = _CELL_ROW.search(row_attrs) if row_attrs else None
+                            row_number = counted_row = int(by_cell[1]) if by_cell else counter
                         cells = []
                         width = column = 0
                         in_row = not row_closed

@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -145,15 +146,19 @@ def db_counts() -> tuple[int, int, int, int]:
 @contextlib.contextmanager
 def live_worker(job):
     """Pretend a worker is running this job: on PostgreSQL hold its advisory lock from another connection (as a
-    worker process would); elsewhere keep its progress heartbeat fresh."""
+    worker process would); elsewhere hold its lock file's flock through a descriptor of its own."""
     from django.db import connection
 
-    from imports import services
+    from imports import selectors
     from imports.selectors import JOB_LOCK_CLASS
 
     if connection.vendor != "postgresql":
-        services._report(job, read=0, validated=0, imported=0)
-        yield
+        fd = selectors._flock(job.pk)
+        assert fd is not None
+        try:
+            yield
+        finally:
+            os.close(fd)
         return
     import psycopg
 

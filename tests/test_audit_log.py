@@ -151,8 +151,8 @@ def test_audit_page_masks_phone_and_id_numbers(client, tree):
 ACTIONS_WRITTEN = [
     "member.add", "member.update", "member.status", "member.export", "cadre.add", "cadre.remove",
     "person.create", "org.create", "org.update", "org.move", "org.delete", "org.complete", "org.admin_changed",
-    "admin.register", "code.issue", "import.finished", "login.succeeded", "login.failed", "login.locked",
-    "login.refused_locked", "login.unlocked", "logout", "password.set", "password.changed",
+    "admin.register", "code.issue", "import.finished", "import.retry", "login.succeeded", "login.failed",
+    "login.locked", "login.refused_locked", "login.unlocked", "logout", "password.set", "password.changed",
     "password.change_failed", "password.reset", "reset_code.issued", "reset_code.used", "reset_code.failed",
     "transfer.submit_out", "transfer.submit_in", "transfer.approve", "transfer.rejected", "transfer.withdrawn",
     "transfer.expired", "transfer.allocate", "transfer.allocation_expired",

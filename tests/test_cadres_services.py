@@ -136,7 +136,8 @@ def test_cadre_name_on_record_outside_the_subtree_is_not_told(tree):
     with pytest.raises(MemberError) as exc:
         services.cadre_add(actor=actor, org=tree.gb, position="委员", since=SINCE, nature="兼职",
                            person_data=person_input(name="孙十", id_number=person.id_number))
-    assert "孙九" not in exc.value.message and "another name" in exc.value.errors["name"]
+    # Held outside the gb: the one answer, which neither quotes nor confirms the name.
+    assert "孙九" not in exc.value.message and exc.value.errors == {"id_number": services.held_outside_message()}
     assert not Cadre.objects.filter(person=person).exists()
 
 
@@ -195,9 +196,10 @@ def test_cadre_post_for_a_person_managed_elsewhere_is_refused(tree, holder):
     with pytest.raises(MemberError) as exc:
         services.cadre_add(actor=actor, org=org, position="组织委员", since=SINCE, nature="兼职",
                            person_data=person_input(name=person.name, id_number=person.id_number))
-    reason = "is a member of" if holder == "branch2_member" else "outside yours"
-    assert reason in exc.value.errors["id_number"]
+    assert exc.value.errors == {"id_number": services.held_outside_message()}
+    assert tree.branch2.short_name not in exc.value.message and tree.sibling.short_name not in exc.value.message
     assert not Cadre.objects.filter(person=person, org=org).exists()
+    assert AuditEntry.objects.filter(action="cadre.add_refused").count() == 1
 
 
 def test_cadre_post_for_a_person_of_the_subtree_is_given(tree):

@@ -20,7 +20,7 @@ from transfers.models import Transfer
 
 from . import factories as f
 
-BUSINESS_APPS = ("orgs", "members", "approvals", "transfers", "imports")
+BUSINESS_APPS = ("orgs", "members", "approvals", "transfers", "imports", "audit")
 # Models with no admin page at all: reset codes hold nothing an operator should look at (only a hash).
 # Reset codes are secrets; subtree counts are derived rows the database triggers keep (check_org_tree checks them).
 NOT_REGISTERED = {"members.resetcode", "orgs.subtreecount"}

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -14,6 +13,8 @@ from django.utils import timezone
 from imports import selectors, services
 from imports.models import ImportJob, ImportStatus
 from members.models import Member
+from orgs.models import OrgAdmin
+from orgs.permissions import Actor
 
 from .conftest import login_as
 from .import_helpers import (  # noqa: F401
@@ -123,7 +124,8 @@ def test_same_file_uploaded_twice_imports_nobody_twice(tree):
     assert first.file_sha256 == second.file_sha256
 
 
-def test_crash_mid_commit_commits_nothing_and_the_job_can_be_retried(tree, monkeypatch):
+def test_crash_mid_commit_commits_nothing_and_the_job_can_be_retried(tree, monkeypatch,
+                                                                    django_capture_on_commit_callbacks):
     monkeypatch.setattr(services, "BATCH_ROWS", 2)
     real_commit = services.commit_rows
     calls = []
@@ -144,20 +146,39 @@ def test_crash_mid_commit_commits_nothing_and_the_job_can_be_retried(tree, monke
     assert not job.failure_file
 
     monkeypatch.setattr(services, "commit_rows", real_commit)
-    retried = services.retry_job(actor=None, job=job)
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = services.retry_job(actor=None, job=job)
+    retried.refresh_from_db()
     assert retried.status == ImportStatus.SUCCEEDED and retried.rows_imported == 5 and retried.attempts == 2
 
 
-def test_retry_button_reruns_a_failed_job(tree, client, monkeypatch):
+def test_retry_button_reruns_a_failed_job_audited_as_the_admin_who_retried(
+        tree, client, monkeypatch, django_capture_on_commit_callbacks):
+    from audit.models import AuditEntry
+
+    # Uploaded by the branch admin, retried by the admin who replaced them.
+    other_admin = tree.branch2_admin
     monkeypatch.setattr(services, "commit_rows", lambda rows, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
-    job, _ = run_import(tree.branch, xlsx([member_row("己一")]))
-    login_as(client, tree.branch_admin, tree.branch)
+    job, _ = run_import(tree.branch, xlsx([member_row("己一")]), actor=Actor(person=tree.branch_admin,
+                                                                              org=tree.branch))
+    OrgAdmin.objects.filter(org=tree.branch).update(person=other_admin)
+    login_as(client, other_admin, tree.branch)
     assert "data-testid=\"retry\"" in client.get(f"/imports/{job.pk}/").content.decode()
     monkeypatch.undo()
-    response = client.post(f"/imports/{job.pk}/retry/")
-    assert response.status_code == 302
+    seen = []
+    real_run = services.run_job
+    monkeypatch.setattr(services, "run_job", lambda pk, **kw: seen.append(pk)
+                        or real_run(pk, **kw))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/imports/{job.pk}/retry/")
+        assert seen == []  # not inside the retry's transaction: after it commits
+    assert response.status_code == 302 and len(callbacks) == 1
     job.refresh_from_db()
     assert job.status == ImportStatus.SUCCEEDED and job.rows_imported == 1
+    assert job.retried_by == other_admin
+    retry = AuditEntry.objects.get(action="import.retry", target_id=str(job.pk))
+    finished = AuditEntry.objects.get(action="import.finished", target_id=str(job.pk))
+    assert retry.actor == other_admin and finished.actor == other_admin
 
 
 def test_uploads_of_failed_jobs_are_deleted_after_a_week(tree, monkeypatch):
@@ -180,16 +201,45 @@ def test_a_finished_job_cannot_be_retried(tree):
         services.retry_job(actor=None, job=job)
 
 
-def test_a_job_whose_worker_died_is_marked_failed_and_retryable(tree, settings):
-    job = services.create_job(actor=None, org=tree.branch, upload=upload(xlsx([member_row("辛一")])))
-    # What a killed worker leaves: status running, no heartbeat for a long time, nothing committed.
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING,
+def _left_running(tree, name: str) -> ImportJob:
+    """What a killed worker leaves: status running, its lock released by the system, nothing committed."""
+    job = services.create_job(actor=None, org=tree.branch, upload=upload(xlsx([member_row(name)])))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, attempts=1,
                                                started_at=timezone.now() - timezone.timedelta(hours=1))
-    cache.delete(services.progress_key(job.pk))
     job.refresh_from_db()
-    selectors.refresh_stale(job)
+    return job
+
+
+def test_a_job_whose_worker_died_is_marked_failed_and_retryable_by_the_periodic_task(
+        tree, settings, django_capture_on_commit_callbacks):
+    job = _left_running(tree, "辛一")
+    assert services.mark_interrupted_jobs() == 1
+    job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and job.retryable and "interrupted" in job.error_message
-    assert services.retry_job(actor=None, job=job).status == ImportStatus.SUCCEEDED
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_job(actor=None, job=job)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.SUCCEEDED
+
+
+def test_the_job_page_shows_an_interrupted_job_but_a_get_changes_nothing(tree, client):
+    job = _left_running(tree, "辛三")
+    login_as(client, tree.branch_admin, tree.branch)
+    body = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "interrupted" in body and 'data-testid="retry"' in body
+    progress = client.get(f"/imports/{job.pk}/progress/")
+    assert progress["HX-Refresh"] == "true"
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING  # only the beat task or the retry (a POST) records it
+
+
+def test_retrying_an_interrupted_job_from_its_page_runs_it(tree, client, django_capture_on_commit_callbacks):
+    job = _left_running(tree, "辛四")
+    login_as(client, tree.branch_admin, tree.branch)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/retry/")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.SUCCEEDED and job.rows_imported == 1 and job.attempts == 2
 
 
 def test_a_running_job_whose_worker_is_alive_is_left_alone(tree):
@@ -197,8 +247,11 @@ def test_a_running_job_whose_worker_is_alive_is_left_alone(tree):
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
     job.refresh_from_db()
     with live_worker(job):
-        assert selectors.refresh_stale(job).status == ImportStatus.RUNNING
+        assert not selectors.is_stale(job)
+        assert services.mark_interrupted_jobs() == 0
         assert services.run_job(job.pk) is None  # another worker holds it
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING
 
 
 def test_large_files_run_as_a_background_task(tree, client, settings, django_capture_on_commit_callbacks,

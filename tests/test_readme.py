@@ -41,3 +41,27 @@ def test_the_demo_logins_in_the_readme_work_after_seed_demo(db):
         code = re.search(r"`(\d+)`", org_cell)
         if code:  # an admin row names the org they administer
             assert OrgAdmin.objects.get(person=person).org.code == code.group(1)
+
+
+def test_readme_gunicorn_command_logs_no_query_strings_and_sets_timeout_and_workers():
+    section = README.split("## Production settings", 1)[1].split("\n## ", 1)[0]
+    [command] = [line for line in section.splitlines() if "gunicorn zhtj.wsgi" in line]
+    assert "--timeout" in command and "--workers" in command
+    # gunicorn's default access line includes the query string (%(q)s, and %(r)s / %(U)s... with it).
+    assert "--access-logfile" not in command or ("%(q)s" not in command and "%(r)s" not in command)
+    assert "/healthz" in section and "LOG_FORMAT" in section and "pg_dump" in section and "pg_restore" in section
+
+
+def test_ci_production_check_runs_every_command_of_the_readme_production_block():
+    # A README production command that CI does not run (or runs differently) fails here; .ci/production-check
+    # then proves the commands work.
+    section = README.split("## Production settings", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    commands = [line.split("  #")[0].strip() for line in block.splitlines() if line.startswith(".venv/bin/")]
+    assert len(commands) == 5
+    script = (Path(__file__).resolve().parent.parent / ".ci" / "production-check").read_text(encoding="utf-8")
+    script = script.replace("$PY ", ".venv/bin/python ").replace('127.0.0.1:"$PORT"', "127.0.0.1:8000")
+    for command in commands:
+        assert command in script, command
+    for needle in ("pg_dump --format=custom", "pg_restore --no-owner"):
+        assert needle in section and needle in script

@@ -50,11 +50,18 @@ class BrokenVerifier:
 def complete(tree, *, number=None, name="赵书记", as_deputy=False, org=None, actor=None):
     org = org or tree.branch
     actor = actor or Actor(person=tree.branch_admin, org=org, ip="10.2.2.2")
+    if number is None and org.is_branch:
+        # A branch's secretary is one of its members.
+        number = branch_member(org, name).id_number
     return org_complete(
         actor=actor, org=org, contact_phone="010-12345678", contact_email="tzb@example.org",
         secretary_name=name, secretary_id_number=number or f.next_id_number(), secretary_phone="13900139000",
         as_deputy=as_deputy,
     )
+
+
+def branch_member(branch, name="赵书记", number=None):
+    return f.make_member(branch, person=f.make_person(name=name, id_number=number, password=None)).person
 
 
 def snapshot(org):
@@ -95,9 +102,10 @@ def test_a_verifier_that_raises_counts_as_a_failed_check(settings):
 
 
 def test_setting_the_secretary_creates_their_person_and_post(tree):
+    # A higher org's secretary need not be a member; a branch's must (tests/test_account_control.py).
     number = f.next_id_number()
-    result = complete(tree, number=number)
-    org = Org.objects.get(pk=tree.branch.pk)
+    result = complete(tree, number=number, org=tree.gb, actor=Actor(person=tree.gb_admin, org=tree.gb))
+    org = Org.objects.get(pk=tree.gb.pk)
     person = Person.objects.get(id_number=number)
     assert result.verified and org.secretary == person and not org.secretary_is_deputy
     assert person.name == "赵书记" and person.phone == "13900139000" and person.needs_password
@@ -106,7 +114,7 @@ def test_setting_the_secretary_creates_their_person_and_post(tree):
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"person.create", "org.complete"} <= actions
     entry = AuditEntry.objects.get(action="org.complete")
-    assert entry.actor == tree.branch_admin and entry.after["secretary_id"] == person.pk
+    assert entry.actor == tree.gb_admin and entry.after["secretary_id"] == person.pk
 
 
 def test_an_existing_person_is_reused_as_secretary(tree):
@@ -146,9 +154,10 @@ def test_malformed_secretary_id_number_is_refused_and_changes_nothing(tree):
 
 def test_failed_verification_says_so_and_offers_a_deputy(tree, settings):
     settings.ZHTJ_SECRETARY_VERIFIER = "tests.test_secretary.RejectingVerifier"
+    number = branch_member(tree.branch).id_number
     before = snapshot(tree.branch)
     with pytest.raises(CodeError, match="deputy"):
-        complete(tree)
+        complete(tree, number=number)
     assert snapshot(tree.branch) == before
 
 
@@ -158,7 +167,10 @@ def test_deputy_is_recorded_when_the_secretary_cannot_be_verified(tree, settings
     settings.ZHTJ_SECRETARY_VERIFIER = "tests.test_secretary.RejectOneVerifier"
     with pytest.raises(CodeError):
         complete(tree, number=secretary_number)
-    deputy_number = f.next_id_number()
+    branch_member(tree.branch, "赵书记", secretary_number)
+    with pytest.raises(CodeError):
+        complete(tree, number=secretary_number)
+    deputy_number = branch_member(tree.branch, "孙副书记").id_number
     result = complete(tree, number=deputy_number, name="孙副书记", as_deputy=True)
     org = Org.objects.get(pk=tree.branch.pk)
     assert not result.verified and org.secretary_is_deputy and org.secretary.id_number == deputy_number
@@ -174,18 +186,20 @@ def test_deputy_is_recorded_when_the_secretary_cannot_be_verified(tree, settings
 
 def test_a_deputy_must_pass_verification_too(tree, settings):
     settings.ZHTJ_SECRETARY_VERIFIER = "tests.test_secretary.RejectingVerifier"
+    number = branch_member(tree.branch).id_number
     before = snapshot(tree.branch)
     with pytest.raises(CodeError, match="either"):
-        complete(tree, as_deputy=True)
+        complete(tree, number=number, as_deputy=True)
     assert snapshot(tree.branch) == before
 
 
 @pytest.mark.parametrize("who", ["gb_admin", "root_admin", "sibling_admin", "outsider"])
 def test_only_the_org_admin_may_complete_it(tree, who):
     own = {"gb_admin": tree.gb, "root_admin": tree.root, "sibling_admin": tree.sibling, "outsider": tree.other_root}
+    number = branch_member(tree.branch).id_number
     before = snapshot(tree.branch)
     with pytest.raises(PermissionDenied):
-        complete(tree, actor=Actor(person=getattr(tree, who), org=own[who]))
+        complete(tree, number=number, actor=Actor(person=getattr(tree, who), org=own[who]))
     assert snapshot(tree.branch) == before
 
 
@@ -205,7 +219,7 @@ def post_data(**kw):
 
 def test_page_saves_and_goes_to_the_org(client, tree):
     login_as(client, tree.branch_admin, tree.branch)
-    data = post_data()
+    data = post_data(secretary_id_number=branch_member(tree.branch).id_number)
     response = client.post(url(tree.branch), data)
     assert response.status_code == 302 and response["Location"] == reverse("org_detail", args=[tree.branch.pk])
     assert Org.objects.get(pk=tree.branch.pk).secretary.id_number == data["secretary_id_number"]

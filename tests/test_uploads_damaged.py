@@ -110,7 +110,10 @@ def test_xlsx_whose_deflate_stream_is_damaged_is_refused_as_damaged_and_deleted(
 
 
 def test_damage_deep_inside_a_sheet_found_by_the_background_job_refuses_it_and_deletes_the_upload(
-        client, tree, settings, django_capture_on_commit_callbacks):
+        client, tree, settings, django_capture_on_commit_callbacks, monkeypatch):
+    from zhtj.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # in-process even with REDIS_URL set
     settings.ZHTJ_IMPORT_PREFLIGHT_BYTES = 0  # only the container is checked on upload; the job reads the sheet
     data = xlsx([member_row(f"甲{i}") for i in range(400)])
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")

@@ -1,5 +1,8 @@
 """The streaming .xlsx reader gives the same rows and values as python-calamine, and refuses damaged parts.
 
+Same except in one respect, on purpose: calamine trims leading and trailing spaces of a <t> that has no
+xml:space="preserve"; this reader keeps them, as XML and openpyxl do (test_leading_and_trailing_spaces_...).
+
 Workbooks are built here: ordinary ones with openpyxl, the shapes openpyxl never writes (shared strings with
 rich text and phonetic runs, x: prefixes, missing r attributes, t="d", custom formats) as hand-written parts.
 """
@@ -466,3 +469,122 @@ def test_spilled_text_slices_like_the_bytes_it_holds(tmp_path, monkeypatch):
         text = xlsx_stream._SpilledText(fh)
         for start, stop in [(0, 3), (0, 8), (5, 11), (8, 16), (30, 31), (3, 3), (0, len(data)), (2, 70), (69, 70)]:
             assert text[start:stop] == data[start:stop], (start, stop)
+
+
+# -- workbooks as other writers store them ----------------------------------------------------------------------
+
+def rewritten(path, *, parts=None, rename=None):
+    """The .xlsx at path with some parts replaced or added (parts: {name: text}) and members renamed
+    (rename: a function of the member name)."""
+    with zipfile.ZipFile(path) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    members.update({name: text.encode() for name, text in (parts or {}).items()})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(rename(name) if rename else name, data)
+    return path
+
+
+CHART_SHEET = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               f'<chartsheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetPr/><sheetViews><sheetView workbookViewId="0"/>'
+               '</sheetViews><drawing r:id="rId1"/></chartsheet>')
+
+
+def test_chart_sheet_before_the_data_sheet_is_skipped_not_taken_for_damage(tmp_path):
+    # A chart sheet has no sheetData: reading it as a worksheet refused the workbook as damaged.
+    row = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    path = build(tmp_path / "chart.xlsx", [("图表1", row), ("Data", row)], shared=SHARED)
+    rels = zipfile.ZipFile(path).read("xl/_rels/workbook.xml.rels").decode()
+    rels = rels.replace(f'Type="{REL}/worksheet" Target="worksheets/sheet1.xml"',
+                        f'Type="{REL}/chartsheet" Target="chartsheets/sheet1.xml"')
+    rewritten(path, parts={"xl/_rels/workbook.xml.rels": rels, "xl/chartsheets/sheet1.xml": CHART_SHEET})
+    with XlsxBook(path) as book:
+        assert book.sheet_names == ["Data"]
+        assert list(book.rows("Data")) == [(1, ["plain"])]
+    assert assert_parity(path, "Data") == [(1, ["plain"])]
+
+
+def test_chart_sheet_before_the_data_sheet_does_not_stop_an_import(tmp_path):
+    from imports.reader import Workbook
+
+    headers = ["姓名", "身份证号码", "手机号码", "团内现任职务", "任现职年月", "团干部性质"]
+    header = '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>'
+                                     for i, h in enumerate(headers)) + "</row>"
+    path = build(tmp_path / "chart.xlsx", [("图表1", header), ("团员", header)])
+    rels = zipfile.ZipFile(path).read("xl/_rels/workbook.xml.rels").decode()
+    rels = rels.replace(f'{REL}/worksheet" Target="worksheets/sheet1.xml"',
+                        f'{REL}/chartsheet" Target="chartsheets/sheet1.xml"')
+    rewritten(path, parts={"xl/_rels/workbook.xml.rels": rels, "xl/chartsheets/sheet1.xml": CHART_SHEET})
+    data = Workbook(path).find_data("cadre")
+    assert data.sheet_name == "团员" and data.header_row == 1
+
+
+def test_hidden_sheets_are_listed_as_hidden(tmp_path):
+    row = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    path = build(tmp_path / "hidden.xlsx", [("One", row), ("Two", row), ("Three", row)], shared=SHARED)
+    workbook = zipfile.ZipFile(path).read("xl/workbook.xml").decode()
+    workbook = workbook.replace('name="One"', 'name="One" state="hidden"').replace(
+        'name="Three"', 'name="Three" state="veryHidden"')
+    rewritten(path, parts={"xl/workbook.xml": workbook})
+    with XlsxBook(path) as book:
+        assert book.sheet_names == ["One", "Two", "Three"] and book.hidden_sheets == {"One", "Three"}
+
+
+LINE_BREAKS = ["a\r\nb", "a\rb", "a_x000D_\r\nb", "\r\nx\r\n", "a&#13;&#10;b", "a&#13;b", "a\nb"]
+# As XML's end-of-line rule reads them (calamine, openpyxl, every XML parser): a literal CR LF or lone CR is LF;
+# a CR written as &#13; or _x000D_ stays a CR.
+LINE_BREAKS_READ = ["a\nb", "a\nb", "a\r\nb", "\nx\n", "a\r\nb", "a\rb", "a\nb"]
+
+
+def test_line_breaks_inside_text_are_read_as_lf_like_xml_readers_and_calamine(tmp_path, monkeypatch):
+    # Excel stored a cell's line break as _x000D_ and a literal CR LF; it was read as "\r\r\n".
+    shared = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in LINE_BREAKS)
+    shared_row = '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>'
+                                         for i in range(len(LINE_BREAKS))) + "</row>"
+    inline_row = '<row r="2">' + "".join(f'<c r="{chr(65 + i)}2" t="inlineStr"><is><t xml:space="preserve">'
+                                         f"{text}</t></is></c>" for i, text in enumerate(LINE_BREAKS)) + "</row>"
+    path = build(tmp_path / "breaks.xlsx", [("Sheet1", shared_row + inline_row)], shared=shared)
+    expected = [(1, LINE_BREAKS_READ), (2, LINE_BREAKS_READ)]
+    assert assert_parity(path) == expected
+    for size in (1, 2, 3, 5):  # a CR LF split between two chunks is still one line break
+        monkeypatch.setattr(xlsx_stream, "CHUNK_BYTES", size)
+        assert stream_rows(path, "Sheet1") == expected
+
+
+def test_part_names_that_differ_in_case_from_the_relationships_are_read(tmp_path):
+    row = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1"><v>45000</v></c></row>'
+    styles = '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
+    path = build(tmp_path / "case.xlsx", [("Sheet1", row)], shared=SHARED, styles=styles)
+    rewritten(path, rename=lambda name: {"xl/sharedStrings.xml": "xl/SharedStrings.xml",
+                                         "xl/styles.xml": "xl/Styles.xml",
+                                         "xl/worksheets/sheet1.xml": "xl/worksheets/Sheet1.xml"}.get(name, name))
+    assert stream_rows(path, "Sheet1") == [(1, ["plain", dt.date(2023, 3, 15)])]
+    assert assert_parity(path) == [(1, ["plain", dt.date(2023, 3, 15)])]
+
+
+def test_part_names_stored_with_backslashes_are_read(tmp_path):
+    row = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>2</v></c></row>'
+    path = build(tmp_path / "backslash.xlsx", [("Sheet1", row)], shared=SHARED)
+    rewritten(path, rename=lambda name: name.replace("/", "\\"))
+    assert "xl\\workbook.xml" in zipfile.ZipFile(path).namelist()
+    assert assert_parity(path) == [(1, ["plain", 2.0])]
+
+
+def test_rows_without_r_whose_cells_have_one_keep_their_numbers_after_a_gap(tmp_path):
+    # Counting such rows from the last one shifted every row after a gap up (row 5 read as row 2).
+    rows = ('<row><c r="A1" t="s"><v>0</v></c></row>'
+            '<row><c r="A5"><v>5</v></c><c r="C5"><v>6</v></c></row>'
+            '<row spans="1:3"><c s="0" r="B9"><v>9</v></c></row>'
+            '<row r="12"><c r="A12"><v>12</v></c></row><row><c><v>13</v></c></row>')
+    got = assert_parity(build(tmp_path / "gap.xlsx", [("Sheet1", rows)], shared=SHARED))
+    assert got == [(1, ["plain"]), (5, [5.0, "", 6.0]), (9, ["", 9.0]), (12, [12.0]), (13, [13.0])]
+
+
+def test_leading_and_trailing_spaces_are_kept_where_calamine_trims_them(tmp_path):
+    # The one difference from calamine, on purpose: calamine trims the text of a <t> without
+    # xml:space="preserve"; XML says the spaces are there, and openpyxl keeps them too. (Import cleaning trims
+    # cells anyway.)
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t> inline </t></is></c></row>'
+    path = build(tmp_path / "spaces.xlsx", [("Sheet1", rows)], shared="<si><t>  shared  </t></si>")
+    assert stream_rows(path, "Sheet1") == [(1, ["  shared  ", " inline "])]
+    assert calamine_rows(path, "Sheet1") == {1: typed(["shared", "inline"])}

@@ -139,6 +139,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-transfer-allocations": {"task": "transfers.tasks.expire_allocations", "schedule": 3600.0},
     # Uploads of failed jobs hold personal data: kept for a retry only ZHTJ_IMPORT_KEEP_FAILED_DAYS.
     "purge-old-uploads": {"task": "imports.purge_old_uploads", "schedule": 3600.0},
+    # An import whose worker was killed is marked failed and retryable (pages only show it as interrupted).
+    "mark-interrupted-imports": {"task": "imports.mark_interrupted_jobs", "schedule": 120.0},
 }
 
 LANGUAGE_CODE = "zh-hans"

@@ -39,6 +39,7 @@ _ACTIONS = {
     "admin.register": _("Admin registered with a code"),
     "code.issue": _("Registration code issued"),
     "import.finished": _("Import finished"),
+    "import.retry": _("Import run again"),
     "login.succeeded": _("Logged in"),
     "login.failed": _("Login failed"),
     "login.locked": _("Account locked"),

@@ -119,10 +119,11 @@ def test_admin_creates_a_branch_and_its_new_admin_registers_with_the_code(
         assert RegistrationCode.objects.get(org=new_org).used_at is not None
         shot(reg, "06-complete-org")
 
-        # Complete the org info: contacts and the secretary (verified by the ID rules).
+        # Complete the org info: contacts and the secretary (verified by the ID rules), one of the branch's
+        # members (a branch's cadres are its members).
         reg.fill("input[name=contact_phone]", "010-66668888")
         reg.fill("input[name=secretary_name]", "吴书记")
-        secretary_number = f.next_id_number()
+        secretary_number = f.make_member(new_org, person=f.make_person(name="吴书记", password=None)).person.id_number
         reg.fill("input[name=secretary_id_number]", secretary_number)
         reg.fill("input[name=secretary_phone]", "13600136000")
         reg.get_by_test_id("complete-submit").click()
