@@ -87,15 +87,16 @@ def log_in(*, request: HttpRequest, id_number: str, password: str) -> Person:
     ip = client_ip(request)
     account = idnumber.normalize(id_number)
     masked = idnumber.mask(account)
-    lock = throttle.current_lock(LOGIN_SCOPE, account=account, ip=ip)
-    if lock is not None:
+    # Counted before the slow check, so concurrent guesses cannot all be checked before the lock starts.
+    attempt = throttle.attempt_begin(LOGIN_SCOPE, account=account, ip=ip)
+    if attempt.lock is not None:
         # The password is not even checked while locked: a lock must stop guessing, not slow it.
-        record(action="login.refused_locked", ip=ip, after={"id_number": masked, "lock": lock.kind})
-        raise AccountError(_locked_message(lock))
+        record(action="login.refused_locked", ip=ip, after={"id_number": masked, "lock": attempt.lock.kind})
+        raise AccountError(_locked_message(attempt.lock))
     person = authenticate(request, id_number=account, password=password)
     if person is None:
         target = Person.objects.filter(id_number=account).first()
-        lock = throttle.register_failure(LOGIN_SCOPE, account=account, ip=ip)
+        lock = throttle.attempt_failed(attempt)
         with transaction.atomic():
             record(action="login.failed", target=target, org=target and _home_org(target), ip=ip,
                    after={"id_number": masked})
@@ -104,7 +105,7 @@ def log_in(*, request: HttpRequest, id_number: str, password: str) -> Person:
                        after={"id_number": masked, "lock": lock.kind,
                               "minutes": settings.ZHTJ_LOGIN_LOCK_MINUTES})
         raise AccountError(_locked_message(lock) if lock is not None else str(GENERIC_LOGIN_FAILURE))
-    throttle.register_success(LOGIN_SCOPE, account=account)
+    throttle.attempt_succeeded(attempt)
     login(request, person)  # cycles the session key: a session fixed before login is worthless after it
     record(action="login.succeeded", actor=person, target=person, ip=ip,
            after={"initial_password": person.needs_password})

@@ -7,9 +7,14 @@ the lock the person gets a fresh set of attempts. Account keys are derived from 
 (normalised), never from whether that account exists: an unknown ID number locks exactly like a real one,
 so a lock reveals nothing the generic failure message does not.
 
+Logins count first: attempt_begin counts the attempt as a failure (an atomic increment) before the slow
+password check and refuses it unchecked once a count is over its limit, so concurrent guesses cannot all pass
+before the lock; attempt_failed starts the lock, attempt_succeeded takes the count back.
+
 The clock is `_clock()` so tests can move time forward instead of sleeping.
 """
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -53,8 +58,27 @@ def _keys(scope: str, kind: str, ident: str) -> tuple[str, str]:
     return base + ":count", base + ":lock"
 
 
-def _limit(kind: str) -> int:
-    return settings.ZHTJ_LOGIN_MAX_FAILURES if kind == ACCOUNT else settings.ZHTJ_LOGIN_MAX_FAILURES_PER_IP
+def _limit(kind: str, account_limit: int | None = None) -> int:
+    if kind == ACCOUNT:
+        return settings.ZHTJ_LOGIN_MAX_FAILURES if account_limit is None else account_limit
+    return settings.ZHTJ_LOGIN_MAX_FAILURES_PER_IP
+
+
+def _incr(count_key: str) -> int:
+    cache.add(count_key, 0, timeout=_window_seconds())
+    try:
+        return cache.incr(count_key)
+    except ValueError:  # expired between add and incr
+        cache.set(count_key, 1, timeout=_window_seconds())
+        return 1
+
+
+def _start_lock(scope: str, kind: str, ident: str, now: float) -> Lock:
+    count_key, lock_key = _keys(scope, kind, ident)
+    until = now + _window_seconds()
+    cache.set(lock_key, until, timeout=_window_seconds())
+    cache.delete(count_key)
+    return Lock(kind=kind, until=until)
 
 
 def _idents(account: str, ip: str | None) -> list[tuple[str, str]]:
@@ -75,25 +99,73 @@ def current_lock(scope: str, *, account: str, ip: str | None, now: float | None 
     return None
 
 
-def register_failure(scope: str, *, account: str, ip: str | None, now: float | None = None) -> Lock | None:
-    """Count one failure; return the lock this failure starts, if it reaches a limit."""
+def register_failure(
+    scope: str, *, account: str, ip: str | None, now: float | None = None, account_limit: int | None = None
+) -> Lock | None:
+    """Count one failure; return the lock this failure starts, if it reaches a limit.
+
+    account_limit replaces ZHTJ_LOGIN_MAX_FAILURES for the account key (a shared ceiling, say).
+    """
     now = _clock() if now is None else now
-    window = _window_seconds()
     started: Lock | None = None
     for kind, ident in _idents(account, ip):
-        count_key, lock_key = _keys(scope, kind, ident)
-        cache.add(count_key, 0, timeout=window)
-        try:
-            count = cache.incr(count_key)
-        except ValueError:  # expired between add and incr
-            cache.set(count_key, 1, timeout=window)
-            count = 1
-        if count >= _limit(kind):
-            until = now + window
-            cache.set(lock_key, until, timeout=window)
-            cache.delete(count_key)
-            started = started or Lock(kind=kind, until=until)
+        count_key, _ = _keys(scope, kind, ident)
+        if _incr(count_key) >= _limit(kind, account_limit):
+            lock = _start_lock(scope, kind, ident, now)
+            started = started or lock
     return started
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt already counted as a failure (attempt_begin); lock is set when it is refused unchecked."""
+
+    scope: str
+    account: str
+    ip: str | None
+    counts: tuple[tuple[str, str, int], ...]  # (kind, ident, count including this attempt)
+    lock: Lock | None
+
+
+def attempt_begin(scope: str, *, account: str, ip: str | None, now: float | None = None) -> Attempt:
+    """Count the attempt before checking it; refuse it (Attempt.lock) under a lock or over a limit.
+
+    A count over its limit means that many attempts were counted while none had finished: the one that
+    reached the limit starts the lock when it fails, and every attempt after it is refused unchecked.
+    """
+    now = _clock() if now is None else now
+    lock = current_lock(scope, account=account, ip=ip, now=now)
+    if lock is not None:
+        return Attempt(scope=scope, account=account, ip=ip, counts=(), lock=lock)
+    counts = tuple((kind, ident, _incr(_keys(scope, kind, ident)[0])) for kind, ident in _idents(account, ip))
+    # A lock started by a concurrent attempt between the check above and the counting.
+    lock = current_lock(scope, account=account, ip=ip, now=now)
+    if lock is None:
+        over = [kind for kind, _ident, count in counts if count > _limit(kind)]
+        if over:
+            lock = Lock(kind=over[0], until=now + _window_seconds())
+    return Attempt(scope=scope, account=account, ip=ip, counts=counts, lock=lock)
+
+
+def attempt_failed(attempt: Attempt, *, now: float | None = None) -> Lock | None:
+    """The checked attempt was wrong (already counted); return the lock it starts by reaching a limit."""
+    now = _clock() if now is None else now
+    started: Lock | None = None
+    for kind, ident, count in attempt.counts:
+        if count >= _limit(kind):
+            lock = _start_lock(attempt.scope, kind, ident, now)
+            started = started or lock
+    return started
+
+
+def attempt_succeeded(attempt: Attempt) -> None:
+    """The checked attempt was right: clear the account's counter and take back the address's count."""
+    register_success(attempt.scope, account=attempt.account)
+    for kind, ident, _count in attempt.counts:
+        if kind == ADDRESS:
+            # ValueError: expired or cleared by a lock meanwhile, nothing to take back.
+            with contextlib.suppress(ValueError):
+                cache.decr(_keys(attempt.scope, kind, ident)[0])
 
 
 def register_success(scope: str, *, account: str) -> None:

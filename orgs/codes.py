@@ -11,7 +11,10 @@ Rules kept here:
 - At most one live code per org (a DB constraint): issuing a new one revokes the old in the same transaction.
 - Registration consumes the code with a conditional UPDATE inside the transaction that creates the admin, so
   two people using the same code at once cannot both succeed.
-- Wrong-code guesses are throttled per org and per client address (members.throttle, scope "regcode").
+- Wrong-code guesses are throttled (members.throttle) per org and client address with the login limit, per
+  address across orgs, and per org with a higher ceiling (ZHTJ_REGCODE_MAX_FAILURES_PER_ORG): one guesser
+  cannot lock an org's registration for everyone else, a spread-out attack still meets a limit. Wrong guesses
+  and the locks they start are audited (never the code or a whole ID number).
 - Every input is checked before the transaction: a bad ID number or weak password consumes nothing.
 - An ID number that already has an account with a real password may become admin only by entering that
   account's password (proving it is theirs); an account that never set a password is activated with the new
@@ -48,6 +51,7 @@ from .permissions import Actor, controls_person
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 CODE_LENGTH = 10
 THROTTLE_SCOPE = "regcode"
+CEILING_SCOPE = "regcode_org"
 
 
 class CodeError(Exception):
@@ -209,12 +213,27 @@ def orgs_for_registration(query: str, *, limit: int = 20) -> QuerySet[Org]:
 # --- registering an admin --------------------------------------------------------------------------------
 
 
-def _throttle_account(org: Org) -> str:
+class _CountedRefusal(CodeError):
+    """A refusal counted by the throttle; audited once the registration's transaction has rolled back."""
+
+    def __init__(self, message: str, *, field: str, reason: str, lock_kind: str | None):
+        super().__init__(message, field=field)
+        self.reason = reason
+        self.lock_kind = lock_kind
+
+
+def _throttle_account(org: Org, ip: str | None) -> str:
+    return f"org:{org.pk}:ip:{ip or ''}"
+
+
+def _ceiling_account(org: Org) -> str:
     return f"org:{org.pk}"
 
 
 def _check_throttle(org: Org, ip: str | None) -> None:
-    lock = throttle.current_lock(THROTTLE_SCOPE, account=_throttle_account(org), ip=ip)
+    lock = throttle.current_lock(THROTTLE_SCOPE, account=_throttle_account(org, ip), ip=ip) or throttle.current_lock(
+        CEILING_SCOPE, account=_ceiling_account(org), ip=None
+    )
     if lock is not None:
         raise CodeError(
             _("Too many wrong codes were entered. Try again in %(minutes)d minutes.")
@@ -223,9 +242,17 @@ def _check_throttle(org: Org, ip: str | None) -> None:
         )
 
 
-def _wrong(org: Org, ip: str | None, message: str) -> CodeError:
-    throttle.register_failure(THROTTLE_SCOPE, account=_throttle_account(org), ip=ip)
-    return CodeError(message, field="code")
+def _wrong(org: Org, ip: str | None, message: str, *, reason: str, field: str = "code") -> _CountedRefusal:
+    lock = throttle.register_failure(THROTTLE_SCOPE, account=_throttle_account(org, ip), ip=ip)
+    ceiling = throttle.register_failure(
+        CEILING_SCOPE, account=_ceiling_account(org), ip=None,
+        account_limit=settings.ZHTJ_REGCODE_MAX_FAILURES_PER_ORG,
+    )
+    if lock is not None:
+        lock_kind = "org_address" if lock.kind == throttle.ACCOUNT else "address"
+    else:
+        lock_kind = "org" if ceiling is not None else None
+    return _CountedRefusal(message, field=field, reason=reason, lock_kind=lock_kind)
 
 
 def _validate_registration(*, name: str, id_number: str, phone: str, password: str) -> tuple[str, str]:
@@ -248,7 +275,6 @@ def _validate_registration(*, name: str, id_number: str, phone: str, password: s
     return number, name
 
 
-@transaction.atomic
 def admin_register(
     *, org: Org, code: str, name: str, id_number: str, phone: str, password: str, ip: str | None
 ) -> Person:
@@ -257,19 +283,37 @@ def admin_register(
     Raises CodeError naming the cause: wrong code for this org, code for another org, replaced, used or
     expired; too many wrong codes; invalid name, ID number or password; an existing account's password.
     """
-    code = (code or "").strip()
     number, name = _validate_registration(name=name, id_number=id_number, phone=phone, password=password)
+    try:
+        return _admin_register(org=org, code=code, name=name, number=number, phone=phone, password=password, ip=ip)
+    except _CountedRefusal as exc:
+        # The registration's transaction rolled back; the audit entries are their own.
+        masked = idnumber.mask(number)
+        with transaction.atomic():
+            record(action="regcode.failed", org=org, ip=ip, after={"reason": exc.reason, "id_number": masked})
+            if exc.lock_kind is not None:
+                record(action="regcode.locked", org=org, ip=ip,
+                       after={"lock": exc.lock_kind, "id_number": masked,
+                              "minutes": settings.ZHTJ_LOGIN_LOCK_MINUTES})
+        raise
+
+
+@transaction.atomic
+def _admin_register(
+    *, org: Org, code: str, name: str, number: str, phone: str, password: str, ip: str | None
+) -> Person:
+    code = (code or "").strip()
     _check_throttle(org, ip)
     row = RegistrationCode.objects.select_for_update().filter(code_hash=hash_code(code)).first() if code else None
     if row is None:
         raise _wrong(org, ip, _(
             "This code is not valid for %(org)s. Codes are case-sensitive: check each letter, and check that you"
             " chose the organization the code was issued for."
-        ) % {"org": org.short_name})
+        ) % {"org": org.short_name}, reason="wrong_code")
     if row.org_id != org.pk:
         raise _wrong(org, ip, _(
             "This code was issued for a different organization, not %(org)s: check the organization you chose."
-        ) % {"org": org.short_name})
+        ) % {"org": org.short_name}, reason="other_org")
     now = timezone.now()
     if row.used_at is not None:
         raise CodeError(_("This code has already been used. Ask your superior organization for a new one."),
@@ -297,17 +341,14 @@ def admin_register(
     if not created:
         # Both refusals below are counted like wrong codes: a code holder must not probe names or passwords.
         if person.name != name:
-            error = _wrong(org, ip, _("The name does not match our record for this ID number."))
-            error.field = "name"
-            raise error
+            raise _wrong(org, ip, _("The name does not match our record for this ID number."), reason="name_mismatch",
+                         field="name")
         if not person.needs_password:
             if not person.check_password(password):
-                error = _wrong(org, ip, _(
+                raise _wrong(org, ip, _(
                     "An account with this ID number already exists: enter that account's password to take on"
                     " the admin role."
-                ))
-                error.field = "password"
-                raise error
+                ), reason="wrong_password", field="password")
         else:
             person.set_password(password)
             person.password_set_at = now
@@ -341,7 +382,7 @@ def admin_register(
         notify(org=org.parent, kind=MessageKind.CODE_USED, link=reverse("org_detail", args=[org.pk]),
                text=gettext_noop("%(person)s registered as the admin of %(org)s with the code you issued."),
                params={"person": person.name, "org": org.short_name})
-    throttle.register_success(THROTTLE_SCOPE, account=_throttle_account(org))
+    throttle.register_success(THROTTLE_SCOPE, account=_throttle_account(org, ip))
     return person
 
 

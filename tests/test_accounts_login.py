@@ -325,6 +325,61 @@ def test_success_clears_the_account_counter(client, db):
     assert throttle.failures(accounts.LOGIN_SCOPE, kind=throttle.ACCOUNT, ident=person.id_number) == 0
 
 
+def _record_checks(monkeypatch, id_number: str, ip: str) -> list[tuple[int, int]]:
+    """Replace the password check by one that notes the counters it sees, then checks as before."""
+    seen: list[tuple[int, int]] = []
+    real = accounts.authenticate
+
+    def checking(request, **credentials):
+        seen.append((throttle.failures(accounts.LOGIN_SCOPE, kind=throttle.ACCOUNT, ident=id_number),
+                     throttle.failures(accounts.LOGIN_SCOPE, kind=throttle.ADDRESS, ident=ip)))
+        return real(request, **credentials)
+
+    monkeypatch.setattr(accounts, "authenticate", checking)
+    return seen
+
+
+def test_the_attempt_is_counted_before_the_password_is_checked(client, db, monkeypatch):
+    person = f.make_person(password=PASSWORD)
+    seen = _record_checks(monkeypatch, person.id_number, "10.8.0.1")
+    post_login(client, person.id_number, "nope", ip="10.8.0.1")
+    post_login(client, person.id_number, PASSWORD, ip="10.8.0.1")
+    assert seen == [(1, 1), (2, 2)]
+    # The success still resets the account and takes its own count back from the address.
+    assert logged_in_id(client) == person.pk
+    assert throttle.failures(accounts.LOGIN_SCOPE, kind=throttle.ACCOUNT, ident=person.id_number) == 0
+    assert throttle.failures(accounts.LOGIN_SCOPE, kind=throttle.ADDRESS, ident="10.8.0.1") == 1
+
+
+def test_attempts_in_flight_at_the_limit_refuse_the_next_unchecked(client, db, monkeypatch):
+    # Three guesses were counted and are still being checked, so no lock exists yet: a fourth, even with the
+    # right password, is refused without a check.
+    from django.core.cache import cache
+
+    person = f.make_person(password=PASSWORD)
+    count_key, lock_key = throttle._keys(accounts.LOGIN_SCOPE, throttle.ACCOUNT, person.id_number)
+    cache.set(count_key, 3)
+    assert cache.get(lock_key) is None
+    seen = _record_checks(monkeypatch, person.id_number, "10.8.1.1")
+    response = post_login(client, person.id_number, PASSWORD, ip="10.8.1.1")
+    assert seen == []
+    assert form_errors(response) == [account_locked()]
+    assert logged_in_id(client) is None
+    assert AuditEntry.objects.filter(action="login.refused_locked").count() == 1
+
+
+def test_unknown_id_in_flight_at_the_limit_is_refused_like_a_real_one(client, db, monkeypatch):
+    from django.core.cache import cache
+
+    person = f.make_person(password=PASSWORD)
+    unknown = f.next_id_number()
+    answers = []
+    for number in (person.id_number, unknown):
+        cache.set(throttle._keys(accounts.LOGIN_SCOPE, throttle.ACCOUNT, number)[0], 3)
+        answers.append(form_errors(post_login(client, number, "nope", ip="10.8.2.1")))
+    assert answers == [[account_locked()]] * 2
+
+
 def test_counters_and_locks_expire_with_the_window(db, settings):
     settings.ZHTJ_LOGIN_MAX_FAILURES = 2
     throttle.register_failure("t", account="A", ip="1.1.1.1")

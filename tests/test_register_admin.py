@@ -208,19 +208,69 @@ def test_existing_person_who_never_set_a_password_is_activated_with_the_new_one(
     assert person.pk == member.pk and person.check_password(PASSWORD) and not person.needs_password
 
 
-def test_wrong_codes_are_throttled_per_org(tree, settings):
+def test_wrong_codes_from_one_address_do_not_lock_the_org_for_another(tree, settings):
     settings.ZHTJ_LOGIN_MAX_FAILURES = 3
     code = issue(tree)
     for i in range(3):
         with pytest.raises(CodeError, match="case-sensitive"):
-            register(tree.branch, f"WRONGCODE{i}", ip=f"10.9.0.{i}")
-    # Locked for this org, even with the right code, from any address.
+            register(tree.branch, f"WRONGCODE{i}", ip="10.9.0.1")
+    # The guessing address is locked for this org, even with the right code.
+    with pytest.raises(CodeError, match="Too many"):
+        register(tree.branch, code, ip="10.9.0.1")
+    assert nothing_consumed(tree.branch)
+    # Anyone else still registers with the right code.
+    person = register(tree.branch, code, ip="10.9.0.2")
+    assert OrgAdmin.objects.get(org=tree.branch).person == person
+
+
+def test_wrong_codes_from_many_addresses_reach_the_per_org_ceiling_and_lock_everyone(tree, settings):
+    settings.ZHTJ_LOGIN_MAX_FAILURES = 3
+    settings.ZHTJ_REGCODE_MAX_FAILURES_PER_ORG = 4
+    code = issue(tree)
+    for i in range(4):
+        with pytest.raises(CodeError, match="case-sensitive"):
+            register(tree.branch, f"WRONGCODE{i}", ip=f"10.9.1.{i}")
     with pytest.raises(CodeError, match="Too many"):
         register(tree.branch, code, ip="10.9.9.9")
     assert nothing_consumed(tree.branch)
     # Another org is not locked.
     other = issue(tree, tree.branch2)
     register(tree.branch2, other, ip="10.9.9.9")
+
+
+def test_wrong_codes_and_the_lock_they_start_are_audited_without_code_or_id_number(tree, settings):
+    settings.ZHTJ_LOGIN_MAX_FAILURES = 2
+    number = f.next_id_number()
+    for guess in ("WRONGCODE1", "WRONGCODE2"):
+        with pytest.raises(CodeError):
+            register(tree.branch, guess, id_number=number, ip="10.9.2.1")
+    failed = list(AuditEntry.objects.filter(action="regcode.failed"))
+    assert len(failed) == 2
+    assert all(e.org == tree.branch and e.ip == "10.9.2.1" and e.after["reason"] == "wrong_code" for e in failed)
+    locked = AuditEntry.objects.get(action="regcode.locked")
+    assert locked.org == tree.branch and locked.after["lock"] == "org_address"
+    for entry in [*failed, locked]:
+        stored = f"{entry.before} {entry.after} {entry.reason} {entry.target_repr}"
+        assert number not in stored and "WRONGCODE" not in stored
+        assert entry.after["id_number"] == number[:6] + "*" * 8 + number[-4:]
+
+
+def test_the_per_org_ceiling_lock_is_audited(tree, settings):
+    settings.ZHTJ_REGCODE_MAX_FAILURES_PER_ORG = 3
+    for i in range(3):
+        with pytest.raises(CodeError):
+            register(tree.branch, "WRONGCODE", ip=f"10.9.3.{i}")
+    assert list(AuditEntry.objects.filter(action="regcode.locked").values_list("after__lock", flat=True)) == ["org"]
+
+
+def test_a_wrong_password_for_an_existing_account_is_audited(tree):
+    existing = f.make_person(name="李四", password="Own-pass-9x!")
+    code = issue(tree)
+    with pytest.raises(CodeError, match="that account's password"):
+        register(tree.branch, code, id_number=existing.id_number, name="李四", password="Guess-one-11")
+    entry = AuditEntry.objects.get(action="regcode.failed")
+    assert entry.org == tree.branch and entry.after["reason"] == "wrong_password"
+    assert existing.id_number not in str(entry.after)
 
 
 def test_guessing_an_existing_accounts_password_is_throttled(tree, settings):
