@@ -315,6 +315,12 @@ def _request_approved(tree, role, response):
     assert ApprovalRequest.objects.get(pk=tree.made.pk).status == "approved"
 
 
+def _message_to_branch(tree):
+    from notifications.services import MessageKind, notify
+
+    return notify(org=tree.branch, kind=MessageKind.values[0], text="A message for the branch.")
+
+
 MADE = lambda tree: [tree.made.pk]  # noqa: E731
 BRANCH = lambda tree: [tree.branch.pk]  # noqa: E731
 MEMBER = lambda tree: [tree.member.pk]  # noqa: E731
@@ -383,23 +389,28 @@ CASES += [
     Case("transfer_reject", "post", at_branch(own=302, superior=302, ancestor=403), MADE,
          lambda tree: {"reason": "矩阵拒绝"}, target="branch", setup=_transfer_into_branch,
          changes=OWN_AND_SUPERIOR),
-    Case("transfer_withdraw", "post", at_branch(own=302, superior=302, ancestor=403), MADE, target="branch",
-         setup=_transfer_into_branch, changes=OWN_AND_SUPERIOR),
+    # Only the submitting side (B0003, not among this row's roles) withdraws; the deciding side rejects.
+    Case("transfer_withdraw", "post", at_branch(own=403, superior=403, ancestor=403), MADE, target="branch",
+         setup=_transfer_into_branch),
     # Only the receiving general branch's own admin allocates; the source side (B0003) sees it, may not.
     Case("transfer_allocate", "post", expect(own=302, superior=403, ancestor=403, sibling=403), MADE,
          lambda tree: {"branch": tree.branch.pk}, setup=_transfer_waiting_for_gb, changes=OWN),
-    # imports.views: only the org's own admin imports; admins above see the branch but are refused.
-    Case("import_home", "get", at_branch(superior=403, ancestor=403), BRANCH, target="branch"),
-    Case("import_home", "post", at_branch(own=302, superior=403, ancestor=403), BRANCH,
-         lambda tree: {"file": _member_upload()}, target="branch", changes=OWN),
-    Case("import_template", "get", at_branch(superior=403, ancestor=403), BRANCH, target="branch"),
-    Case("import_job", "get", at_branch(superior=403, ancestor=403), MADE, target="branch", setup=_import_job),
-    Case("import_progress", "get", at_branch(superior=403, ancestor=403), MADE, target="branch",
-         setup=_import_job),
-    Case("import_failures", "get", at_branch(superior=403, ancestor=403), MADE, target="branch",
-         setup=_import_job),
-    Case("import_retry", "post", at_branch(own=302, superior=403, ancestor=403), MADE, target="branch",
-         setup=_import_job, changes=OWN),
+    # imports.views: the branch's own admin and its direct superior import (FAQ §1, §5); higher admins see
+    # the branch but are refused.
+    Case("import_home", "get", at_branch(ancestor=403), BRANCH, target="branch"),
+    Case("import_home", "post", at_branch(own=302, superior=302, ancestor=403), BRANCH,
+         lambda tree: {"file": _member_upload()}, target="branch", changes=OWN_AND_SUPERIOR),
+    Case("import_template", "get", at_branch(ancestor=403), BRANCH, target="branch"),
+    Case("import_job", "get", at_branch(ancestor=403), MADE, target="branch", setup=_import_job),
+    Case("import_progress", "get", at_branch(ancestor=403), MADE, target="branch", setup=_import_job),
+    Case("import_failures", "get", at_branch(ancestor=403), MADE, target="branch", setup=_import_job),
+    Case("import_retry", "post", at_branch(own=302, superior=302, ancestor=403), MADE, target="branch",
+         setup=_import_job, changes=OWN_AND_SUPERIOR),
+    # notifications.views: everyone reads their own messages; a message to `branch` is only its admin's.
+    Case("message_list", "get", LOGGED_IN),
+    Case("message_read_all", "post", everyone(302, anonymous=LOGIN)),
+    Case("message_read", "post", at_branch(own=302, superior=404, ancestor=404), MADE, target="branch",
+         setup=_message_to_branch),
     # The health check is public (load balancers): it says only whether the database and cache answer.
     Case("healthz", "get", everyone(200)),
     # Public helpers that grant nothing: the language switch and the captcha.

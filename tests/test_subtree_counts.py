@@ -65,7 +65,7 @@ def test_adding_a_member_counts_in_the_branch_and_every_ancestor(tree):
 
 def test_a_status_change_leaves_and_rejoins_the_counts(tree):
     actor = Actor(person=tree.branch_admin, org=tree.branch)
-    members.member_set_status(actor=actor, member=tree.member, status="left", reason="离团")
+    members.member_set_status(actor=actor, member=tree.member, status="left", reason="离团", confirmed=True)
     assert kept_counts()[tree.root.pk] == 0
     assert_counts_current()
     Member.objects.filter(pk=tree.member.pk).update(status="active")
