@@ -1,7 +1,8 @@
 """Django admin for the org tree: read-only views for operators.
 
-Every change to the tree, its admins and its codes goes through orgs.services and orgs.codes (tree lock,
-permissions, audit entries): use the pages or `manage.py create_org`. This site only lists and shows.
+Every change to the tree, its admins and its codes goes through orgs.services, orgs.codes and
+orgs.admin_registration (tree lock, permissions, audit entries): use the pages or `manage.py create_org`.
+This site only lists and shows.
 """
 
 from django.contrib import admin

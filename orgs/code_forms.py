@@ -1,7 +1,8 @@
 """Forms of the registration-code pages: admin registration and completing the org info after it.
 
 The forms only parse and shape input; the rules (code validity, ID numbers, password strength, the
-verifier) are enforced by the services in orgs.codes, whose CodeError the views put on the named field.
+verifier) are enforced by the services in orgs.admin_registration and orgs.secretary, whose CodeError the
+views put on the named field.
 """
 
 import re

@@ -1,5 +1,6 @@
 """Pages for admin registration codes: issuing them (org_codes), registering with one (register_admin and
-its org search), and completing the org info afterwards (org_complete). Thin: the rules are in orgs.codes.
+its org search), and completing the org info afterwards (org_complete). Thin: the rules are in orgs.codes,
+orgs.admin_registration, orgs.secretary and orgs.public_search.
 
 Responses that carry a plaintext code are never cached (never_cache): the code is shown once.
 """
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from members.middleware import ACTING_ORG_SESSION_KEY
 
-from . import codes
+from . import admin_registration, codes, public_search, secretary
 from .code_forms import OrgCompleteForm, RegisterAdminForm
 from .models import Org, RegistrationCode
 from .permissions import get_org_for, require
@@ -96,7 +97,7 @@ def register_admin(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             org = data["org"]
             try:
-                person = codes.admin_register(
+                person = admin_registration.admin_register(
                     org=org, code=data["code"], name=data["name"], id_number=data["id_number"],
                     phone=data["phone"], password=data["password"], ip=request.actor.ip,
                 )
@@ -120,7 +121,7 @@ def register_admin(request: HttpRequest) -> HttpResponse:
     return render(request, "codes/register_admin.html", {
         "form": form, "chosen": chosen, "chosen_list": [chosen] if chosen else [],
         "search_value": query or (chosen.short_name if chosen else ""),
-        "results": codes.orgs_for_registration(query) if "q" in request.GET else None,
+        "results": public_search.orgs_for_registration(query) if "q" in request.GET else None,
     })
 
 
@@ -129,7 +130,7 @@ def register_admin_orgs(request: HttpRequest) -> HttpResponse:
     """The htmx search behind the registration page: orgs by name or code (public data only)."""
     query = request.GET.get("q", "")
     return render(request, "codes/_org_results.html", {
-        "orgs": codes.orgs_for_registration(query), "query": query.strip(),
+        "orgs": public_search.orgs_for_registration(query), "query": query.strip(),
         "selected": request.GET.get("org", ""),
     })
 
@@ -147,7 +148,7 @@ def org_complete(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                result = codes.org_complete(
+                result = secretary.org_complete(
                     actor=actor, org=org, contact_phone=data["contact_phone"], contact_email=data["contact_email"],
                     secretary_name=data["secretary_name"], secretary_id_number=data["secretary_id_number"],
                     secretary_phone=data["secretary_phone"], as_deputy=data["as_deputy"],

@@ -19,6 +19,7 @@ from notifications.context_processors import unread
 from notifications.models import Message, MessageKind
 from notifications.services import message_mark_read, messages_mark_all_read, notify
 from orgs import codes
+from orgs.admin_registration import admin_register
 from orgs.permissions import Actor
 from transfers import services as transfers
 
@@ -242,8 +243,8 @@ def test_finished_import_tells_the_uploader(tree, media):  # noqa: F811
 def test_used_registration_code_tells_the_issuing_org(tree):
     code = codes.code_issue(actor=act(tree.gb_admin, tree.gb), org=tree.branch2)
     number = f.next_id_number()
-    codes.admin_register(org=tree.branch2, code=code, name="新管理员", id_number=number, phone="13800138000",
-                         password="Kx7#mq-2Lp!a", ip="10.0.0.9")
+    admin_register(org=tree.branch2, code=code, name="新管理员", id_number=number, phone="13800138000",
+                   password="Kx7#mq-2Lp!a", ip="10.0.0.9")
     (m,) = Message.objects.all()
     assert m.org == tree.gb and m.kind == MessageKind.CODE_USED
     assert "新管理员" in m.rendered and "二班团支部" in m.rendered and number not in m.rendered

@@ -12,7 +12,8 @@ from audit.models import AuditEntry
 from members.middleware import ACTING_ORG_SESSION_KEY
 from members.models import Person
 from orgs import codes
-from orgs.codes import CodeError, admin_register, code_issue, hash_code
+from orgs.admin_registration import admin_register
+from orgs.codes import CodeError, code_issue, hash_code
 from orgs.models import OrgAdmin, RegistrationCode
 from orgs.permissions import Actor
 

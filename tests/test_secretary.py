@@ -9,9 +9,10 @@ from django.utils import timezone, translation
 from audit.models import AuditEntry
 from members.models import Cadre, Person
 from members.verification import IdRulesVerifier, Verification, get_verifier, verify_identity
-from orgs.codes import CodeError, org_complete
+from orgs.codes import CodeError
 from orgs.models import Org
 from orgs.permissions import Actor
+from orgs.secretary import org_complete
 
 from . import factories as f
 from .conftest import login_as, role_relative_to_gb

@@ -1,6 +1,7 @@
 """One-time codes (admin registration codes, password reset codes) are stored only as a hash of their text.
 
-Plumbing at the bottom of the layers (docs/architecture.md): orgs.codes and members.accounts both use it.
+Plumbing at the bottom of the layers (docs/architecture.md): orgs.codes, orgs.admin_registration and
+members.accounts use it.
 """
 
 import hashlib
