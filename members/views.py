@@ -21,7 +21,7 @@ from orgs.permissions import Actor, get_org_for, require, sees_personal_data_who
 from . import selectors, services
 from .choices import MemberStatus, PoliticalStatus
 from .forms import CadreForm, CadreRemoveForm, MemberEditForm, MemberForm, SelfEditForm, StatusForm
-from .in_transfer import member_in_transfer
+from .in_transfer import member_in_transfer, transfer_history
 from .models import Cadre, Member
 from .rules import MemberInput
 from .services import EDITABLE_FIELDS, SELF_EDITABLE_FIELDS, MemberError
@@ -138,6 +138,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The service refuses status changes during a transfer; the page does not offer one.
         "status_form": StatusForm(initial={"status": member.status}) if may_edit and not in_transfer else None,
         "in_transfer": in_transfer,
+        "transfer_history": transfer_history(member),
         "age": selectors.age_on(member.person.birth_date),
     })
 
@@ -200,6 +201,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
         "pending": pending,
         "pending_changes": selectors.describe_changes(pending) if pending else [],
         "last_decided": last_decided,
+        "transfer_history": transfer_history(member),
         "age": selectors.age_on(request.user.birth_date),
     })
 

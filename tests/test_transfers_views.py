@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from members.models import Member
 from orgs.permissions import Actor
-from transfers import services
+from transfers import selectors, services
 from transfers.models import Status, Transfer
 
 from . import factories as f
@@ -386,7 +386,9 @@ def test_history_include_renders_member_transfers(tree, rf):
 
     transfer = submit_out(tree, tree.sibling)
     services.transfer_approve(transfer_id=transfer.pk, actor=act(tree.sibling_admin, tree.sibling))
-    html = render_to_string("transfers/_history.html", {"member": tree.member, "actor": act(tree.wc_admin, tree.wc)})
+    history = selectors.member_transfer_history(tree.member)
+    html = render_to_string("transfers/_history.html", {"transfer_history": history,
+                                                        "actor": act(tree.wc_admin, tree.wc)})
     assert "一班团支部" in html and "机关团支部" in html and html.count('data-testid="history-row"') == 1
 
 

@@ -10,7 +10,7 @@ class TransfersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registries, not signals: the approvals engine learns the transfers' kinds and inbox tasks, and the
-        # people layer learns how to ask whether a member is in transfer.
+        # people layer learns how to ask whether a member is in transfer and for their transfer history.
         from members import in_transfer
 
         from . import selectors
@@ -19,3 +19,4 @@ class TransfersConfig(AppConfig):
         register_kinds()
         register_task_sources()
         in_transfer.register_lookup(selectors.members_in_transfer_ids)
+        in_transfer.register_history(selectors.member_transfer_history)

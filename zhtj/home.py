@@ -6,6 +6,7 @@ from typing import Any
 from approvals.selectors import my_requests
 from members.models import Member
 from notifications.selectors import messages_for
+from transfers.selectors import member_transfer_history
 
 HOME_ITEMS = 5
 
@@ -15,6 +16,7 @@ class MemberHome:
     member: Member | None
     requests: list
     messages: list
+    transfer_history: list
 
 
 def member_home(actor: Any) -> MemberHome:
@@ -24,4 +26,5 @@ def member_home(actor: Any) -> MemberHome:
         member=member,
         requests=list(my_requests(person)[:HOME_ITEMS]),
         messages=list(messages_for(actor)[:HOME_ITEMS]),
+        transfer_history=member_transfer_history(member) if member else [],
     )
