@@ -263,61 +263,88 @@ def check_member(data: MemberInput, *, today: dt.date | None = None, has_cadre_p
     """Check one member record against the league's rules: {field name: message}; empty means valid.
 
     Pure: no database access. `today` fixes the date the age limit is measured on; `has_cadre_post` exempts
-    cadres from the 28-year age limit.
+    cadres from the 28-year age limit. The steps below each add their field's message to `errors`, in the
+    order of the form.
     """
     today = today or dt.date.today()
     errors: dict[str, str] = {}
+    _check_name(data.name, errors)
+    birth = _check_id_number(data.id_number, today, errors)
+    _check_ethnicity_and_political_status(data, errors)
+    joined_on = _check_joined_on(data.joined_on, birth, today, errors)
+    _check_development_number(data.development_number or None, joined_on, errors)
+    _check_contacts_and_background(data, errors)
+    if birth is not None and not has_cadre_post and idnumber.age_on(birth, today) >= AGE_LIMIT:
+        errors.setdefault("id_number", _(
+            "Over age (超龄): this person turned %(limit)d on %(date)s and holds no cadre post, so they cannot"
+            " be an active member."
+        ) % {"limit": AGE_LIMIT, "date": f"{turned_on(birth, AGE_LIMIT):%Y-%m-%d}"})
+    return errors
 
-    name = (data.name or "").strip()
+
+def _check_name(value: str | None, errors: dict[str, str]) -> None:
+    name = (value or "").strip()
     if not name:
         errors["name"] = _("Enter the name.")
     elif len(name) > 64:
         errors["name"] = _("A name has at most 64 characters.")
 
-    birth: dt.date | None = None
-    if not (data.id_number or "").strip():
-        errors["id_number"] = _("Enter the ID number.")
-    else:
-        try:
-            birth = idnumber.parse(data.id_number, today=today).birth_date
-        except ValidationError as exc:
-            errors["id_number"] = " ".join(exc.messages)
 
+def _check_id_number(value: str | None, today: dt.date, errors: dict[str, str]) -> dt.date | None:
+    """The birth date the ID number carries, or None (with the message) when it is missing or invalid."""
+    if not (value or "").strip():
+        errors["id_number"] = _("Enter the ID number.")
+        return None
+    try:
+        return idnumber.parse(value, today=today).birth_date
+    except ValidationError as exc:
+        errors["id_number"] = " ".join(exc.messages)
+        return None
+
+
+def _check_ethnicity_and_political_status(data: MemberInput, errors: dict[str, str]) -> None:
     if not data.ethnicity:
         errors["ethnicity"] = _("Choose the ethnicity.")
     elif data.ethnicity not in _ETHNICITY_SET:
         errors["ethnicity"] = _("%(value)s is not one of the 56 ethnic groups.") % {"value": data.ethnicity}
-
     if data.political_status not in _POLITICAL_SET:
         errors["political_status"] = _("Political status must be one of: %(choices)s.") % {
             "choices": "、".join(PoliticalStatus.values)
         }
 
-    joined_on = data.joined_on
-    if joined_on is None:
-        errors["joined_on"] = _("Enter the year and month of joining the league.")
-    elif not isinstance(joined_on, dt.date):
-        errors["joined_on"] = _("The join date is not a year and month.")
-    else:
-        if isinstance(joined_on, dt.datetime):
-            joined_on = joined_on.date()
-        joined_on = joined_on.replace(day=1)
-        if joined_on > today:
-            errors["joined_on"] = _("The join date %(month)s is in the future.") % {"month": f"{joined_on:%Y-%m}"}
-        elif birth is not None:
-            message = joining_age_error(birth, joined_on)
-            if message:
-                errors["joined_on"] = message
 
-    devno = data.development_number or None
+def _check_joined_on(
+    value: object, birth: dt.date | None, today: dt.date, errors: dict[str, str]
+) -> dt.date | None:
+    """The join month (first of the month) when the value is a date at all, even a refused one; else None.
+
+    An import row may carry anything here (MemberInput is typed dt.date, the sheet is not)."""
+    if value is None:
+        errors["joined_on"] = _("Enter the year and month of joining the league.")
+        return None
+    if not isinstance(value, dt.date):
+        errors["joined_on"] = _("The join date is not a year and month.")
+        return None
+    joined_on = (value.date() if isinstance(value, dt.datetime) else value).replace(day=1)
+    if joined_on > today:
+        errors["joined_on"] = _("The join date %(month)s is in the future.") % {"month": f"{joined_on:%Y-%m}"}
+    elif birth is not None:
+        message = joining_age_error(birth, joined_on)
+        if message:
+            errors["joined_on"] = message
+    return joined_on
+
+
+def _check_development_number(devno: str | None, joined_on: dt.date | None, errors: dict[str, str]) -> None:
+    """Required from 2017 on; 12 digits starting with the join year (2017 or 2018 in the rollout years)."""
     if devno is None:
-        if joined_on is not None and isinstance(joined_on, dt.date) and joined_on.year >= DEVELOPMENT_NUMBER_FROM_YEAR:
+        if joined_on is not None and joined_on.year >= DEVELOPMENT_NUMBER_FROM_YEAR:
             errors["development_number"] = _(
                 "Members who joined in 2017 or later need their 12-digit development number."
             )
     elif not DEVNO_RE.match(devno):
         errors["development_number"] = _("A development number is 12 digits.")
-    elif joined_on is not None and isinstance(joined_on, dt.date) and "joined_on" not in errors:
+    elif joined_on is not None and "joined_on" not in errors:
         prefix = int(devno[:4])
         allowed = {joined_on.year}
         # Numbers issued in the 2017–2018 rollout start with either year.
@@ -328,28 +355,20 @@ def check_member(data: MemberInput, *, today: dt.date | None = None, has_cadre_p
                 "A development number starts with the join year: expected %(expected)s…, got %(got)s…."
             ) % {"expected": "/".join(str(y) for y in sorted(allowed)), "got": devno[:4]}
 
+
+def _check_contacts_and_background(data: MemberInput, errors: dict[str, str]) -> None:
+    """Phone (required), email, education and occupation."""
     phone = data.phone or ""
     if not phone:
         errors["phone"] = _("Enter the mobile phone number.")
     elif not PHONE_RE.match(phone):
         errors["phone"] = _("%(value)s is not an 11-digit mainland mobile number.") % {"value": phone}
-
     if data.email:
         try:
             validate_email(data.email)
         except ValidationError:
             errors["email"] = _("%(value)s is not a valid email address.") % {"value": data.email}
-
     if data.education and data.education not in _EDUCATION_SET:
         errors["education"] = _("Education must be one of: %(choices)s.") % {"choices": "、".join(Education.values)}
-
     if data.occupation and len(data.occupation) > 64:
         errors["occupation"] = _("An occupation has at most 64 characters.")
-
-    if birth is not None and not has_cadre_post and idnumber.age_on(birth, today) >= AGE_LIMIT:
-        errors.setdefault("id_number", _(
-            "Over age (超龄): this person turned %(limit)d on %(date)s and holds no cadre post, so they cannot"
-            " be an active member."
-        ) % {"limit": AGE_LIMIT, "date": f"{turned_on(birth, AGE_LIMIT):%Y-%m-%d}"})
-
-    return errors
