@@ -389,70 +389,21 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
     try:
         with transaction.atomic():
             _lock_imports()
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    # Foreign keys are checked as each batch is inserted, while the next one is being cleaned,
-                    # rather than all at COMMIT, when nothing else can run (about a second per 100,000 people).
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                    # Every query of a run looks rows up by key. The planner's statistics do not count the rows
-                    # this transaction adds, so on tables that started (nearly) empty it chose sequential scans
-                    # that grew with every batch: 30 ms a lookup at 50,000 rows instead of 2.
-                    cursor.execute("SET LOCAL enable_seqscan = off")
+            _tune_the_session()
             org = Org.objects.select_for_update(of=("self",)).select_related("type").get(pk=job.org_id)
             checker = RowChecker(org, job.kind, today=today, actor=actor)
             clock.lap("open")
-            if data.last_row is not None:
-                large = data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
-            else:
-                # A sheet that declares no extent (openpyxl's write-only mode, some exporters) is not counted again
-                # (that would read it twice): the upload's size or count already chose a background job or not.
-                large = job.background
-            # Never fork a process with other threads (runserver, a threaded worker): a lock one of them holds,
-            # SQLite's for one, would stay locked forever in the child. One process is slower, not wrong.
-            parallel = large and hasattr(os, "fork") and _single_threaded()
-            log.info("import job %s: %s", job.pk, "reading in a forked child process" if parallel
-                     else "reading in this process")
-            batches = (_clean_batches_in_child if parallel else _clean_batches)(
+            batches = (_clean_batches_in_child if _reads_in_child(job, data) else _clean_batches)(
                 data, job.kind, checker, today=today, spent=child_spent)
-            with contextlib.closing(batches):  # on an error, the child is stopped now, not whenever GC runs
-                for batch, read in batches:
-                    clock.lap("wait")
-                    checker.check_batch(batch)
-                    clock.lap("check")
-                    for r in batch:
-                        if not r.ok:
-                            failures.add(r)
-                            result.failures.append({"row": r.number, "reason": r.reason()})
-                    clock.lap("failures")
-                    result.imported += commit_rows([r for r in batch if r.ok], org=org, kind=job.kind, job=job,
-                                                   actor=actor)
-                    validated += len(batch)
-                    _report(job, read=read, validated=validated, imported=result.imported)
-                    clock.lap("commit")
+            read, validated = _import_batches(job, batches, checker, org=org, actor=actor, failures=failures,
+                                              result=result, clock=clock)
             clock.lap("wait")
             if read == 0:
                 raise FileError(no_rows_message(data.sheet_name))
             result.failed = len(result.failures)
             saved = failures.save()
             clock.lap("failures")
-            job.status = ImportStatus.SUCCEEDED
-            job.rows_read, job.rows_validated = read, validated
-            job.rows_imported, job.rows_failed = result.imported, result.failed
-            job.failures = result.failures[:FAILURES_SHOWN]
-            job.finished_at = timezone.now()
-            job.retryable = False
-            if saved is not None:
-                with saved.open("rb") as fh:
-                    job.failure_file.save(f"job-{job.pk}-failures.xlsx", File(fh), save=False)
-                result.failure_path = Path(job.failure_file.path)
-            _delete_upload(job)  # done with it: the failure workbook carries what is left to fix
-            job.save()
-            record(action="import.finished", actor=actor, org=org, target=job,
-                         after={"file": job.file_name, "kind": job.kind, "imported": result.imported,
-                                "failed": result.failed})
-            _tell_uploader(job, gettext_noop(
-                "The import of %(file)s into %(org)s finished: %(imported)s imported, %(failed)s not imported."
-            ), imported=result.imported, failed=result.failed)
+            _finish(job, result, saved, org=org, actor=actor, read=read, validated=validated)
             clock.lap("failures")
         clock.lap("commit")  # the COMMIT itself
     except BaseException:
@@ -468,6 +419,79 @@ def _execute(job: ImportJob, actor: Actor | None) -> ImportResult:
     log.info("import job %s: %d read, %d imported, %d failed; seconds per phase %s", job.pk, read,
              result.imported, result.failed, {k: round(v, 2) for k, v in result.timings.items()})
     return result
+
+
+def _tune_the_session() -> None:
+    """PostgreSQL settings for one long transaction that inserts what it later looks up."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Foreign keys are checked as each batch is inserted, while the next one is being cleaned,
+        # rather than all at COMMIT, when nothing else can run (about a second per 100,000 people).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Every query of a run looks rows up by key. The planner's statistics do not count the rows
+        # this transaction adds, so on tables that started (nearly) empty it chose sequential scans
+        # that grew with every batch: 30 ms a lookup at 50,000 rows instead of 2.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def _reads_in_child(job: ImportJob, data: SheetData) -> bool:
+    """Whether a forked child process reads and cleans the rows while this one checks and commits."""
+    # A sheet that declares no extent (openpyxl's write-only mode, some exporters) is not counted again
+    # (that would read it twice): the upload's size or count already chose a background job or not.
+    large = job.background if data.last_row is None else data.max_data_rows > settings.ZHTJ_IMPORT_PARALLEL_ROWS
+    # Never fork a process with other threads (runserver, a threaded worker): a lock one of them holds,
+    # SQLite's for one, would stay locked forever in the child. One process is slower, not wrong.
+    parallel = large and hasattr(os, "fork") and _single_threaded()
+    log.info("import job %s: %s", job.pk, "reading in a forked child process" if parallel
+             else "reading in this process")
+    return parallel
+
+
+def _import_batches(
+    job: ImportJob, batches: Iterator[tuple[list[Row], int]], checker: RowChecker, *, org: Org,
+    actor: Actor | None, failures: FailureWorkbook, result: ImportResult, clock: _Clock,
+) -> tuple[int, int]:
+    """Check and commit each cleaned batch, collecting the failed rows; returns (rows read, rows validated)."""
+    read = validated = 0
+    with contextlib.closing(batches):  # on an error, the child is stopped now, not whenever GC runs
+        for batch, read in batches:
+            clock.lap("wait")
+            checker.check_batch(batch)
+            clock.lap("check")
+            for r in batch:
+                if not r.ok:
+                    failures.add(r)
+                    result.failures.append({"row": r.number, "reason": r.reason()})
+            clock.lap("failures")
+            result.imported += commit_rows([r for r in batch if r.ok], org=org, kind=job.kind, job=job,
+                                           actor=actor)
+            validated += len(batch)
+            _report(job, read=read, validated=validated, imported=result.imported)
+            clock.lap("commit")
+    return read, validated
+
+
+def _finish(job: ImportJob, result: ImportResult, saved: Path | None, *, org: Org, actor: Actor | None,
+            read: int, validated: int) -> None:
+    """Mark the job succeeded with its counts and failure workbook, audit it and tell the uploader."""
+    job.status = ImportStatus.SUCCEEDED
+    job.rows_read, job.rows_validated = read, validated
+    job.rows_imported, job.rows_failed = result.imported, result.failed
+    job.failures = result.failures[:FAILURES_SHOWN]
+    job.finished_at = timezone.now()
+    job.retryable = False
+    if saved is not None:
+        with saved.open("rb") as fh:
+            job.failure_file.save(f"job-{job.pk}-failures.xlsx", File(fh), save=False)
+        result.failure_path = Path(job.failure_file.path)
+    _delete_upload(job)  # done with it: the failure workbook carries what is left to fix
+    job.save()
+    record(action="import.finished", actor=actor, org=org, target=job,
+           after={"file": job.file_name, "kind": job.kind, "imported": result.imported, "failed": result.failed})
+    _tell_uploader(job, gettext_noop(
+        "The import of %(file)s into %(org)s finished: %(imported)s imported, %(failed)s not imported."
+    ), imported=result.imported, failed=result.failed)
 
 
 # -- retry and the command --------------------------------------------------------------------------------
