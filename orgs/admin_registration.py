@@ -13,6 +13,8 @@ Rules kept here:
   one, since the code itself is the proof a superior gave (the initial password is no secret anyway).
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -124,8 +126,28 @@ def admin_register(
 def _admin_register(
     *, org: Org, code: str, name: str, number: str, phone: str, password: str, ip: str | None
 ) -> Person:
-    code = (code or "").strip()
     _check_throttle(org, ip)
+    row = _locked_code(org, (code or "").strip(), ip)
+    now = timezone.now()
+    _refuse_spent(row, now)
+    person, created = _registrant(org, ip, name=name, number=number, phone=phone, password=password, now=now)
+    # The atomic consumption: whoever updates the row first wins; the other sees "already used".
+    consumed = RegistrationCode.objects.filter(
+        pk=row.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now, used_by=person)
+    if consumed != 1:
+        raise _already_used()
+    _hand_over(org, person, row, now=now, ip=ip, created=created)
+    throttle.register_success(THROTTLE_SCOPE, account=_throttle_account(org, ip))
+    return person
+
+
+def _already_used() -> CodeError:
+    return CodeError(_("This code has already been used. Ask your superior organization for a new one."), field="code")
+
+
+def _locked_code(org: Org, code: str, ip: str | None) -> RegistrationCode:
+    """The code's row, locked; a code that is unknown or issued for another org is a counted wrong guess."""
     row = RegistrationCode.objects.select_for_update().filter(code_hash=hash_code(code)).first() if code else None
     if row is None:
         raise _wrong(org, ip, _(
@@ -136,10 +158,13 @@ def _admin_register(
         raise _wrong(org, ip, _(
             "This code was issued for a different organization, not %(org)s: check the organization you chose."
         ) % {"org": org.short_name}, reason="other_org")
-    now = timezone.now()
+    return row
+
+
+def _refuse_spent(row: RegistrationCode, now: dt.datetime) -> None:
+    """A used, replaced or expired code says so (not counted: it was a real code)."""
     if row.used_at is not None:
-        raise CodeError(_("This code has already been used. Ask your superior organization for a new one."),
-                        field="code")
+        raise _already_used()
     if row.revoked_at is not None:
         raise CodeError(_("This code was replaced by a newer one. Ask your superior organization for the latest"
                           " code."), field="code")
@@ -147,6 +172,11 @@ def _admin_register(
         raise CodeError(_("This code expired on %(date)s. Ask your superior organization for a new one.")
                         % {"date": f"{timezone.localtime(row.expires_at):%Y-%m-%d %H:%M}"}, field="code")
 
+
+def _registrant(
+    org: Org, ip: str | None, *, name: str, number: str, phone: str, password: str, now: dt.datetime
+) -> tuple[Person, bool]:
+    """The person registering, locked: created with the password, or an existing account (True if created)."""
     person = Person.objects.select_for_update().filter(id_number=number).first()
     created = person is None
     if created:
@@ -177,15 +207,12 @@ def _admin_register(
         if phone and not person.phone:
             person.phone = phone
         person.save(update_fields=["password", "password_set_at", "phone", "updated_at"])
+    return person, created
 
-    # The atomic consumption: whoever updates the row first wins; the other sees "already used".
-    consumed = RegistrationCode.objects.filter(
-        pk=row.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-    ).update(used_at=now, used_by=person)
-    if consumed != 1:
-        raise CodeError(_("This code has already been used. Ask your superior organization for a new one."),
-                        field="code")
 
+def _hand_over(org: Org, person: Person, row: RegistrationCode, *, now: dt.datetime, ip: str | None,
+               created: bool) -> None:
+    """The code is the hand-over: person replaces the org's admin (audited), and the issuing org is told."""
     assignment = OrgAdmin.objects.select_for_update().filter(org=org).select_related("person").first()
     before = {"admin_id": assignment.person_id, "admin": assignment.person.name} if assignment else None
     if assignment is None:
@@ -204,5 +231,3 @@ def _admin_register(
         notify(org=org.parent, kind=MessageKind.CODE_USED, link=reverse("org_detail", args=[org.pk]),
                text=gettext_noop("%(person)s registered as the admin of %(org)s with the code you issued."),
                params={"person": person.name, "org": org.short_name})
-    throttle.register_success(THROTTLE_SCOPE, account=_throttle_account(org, ip))
-    return person
