@@ -699,27 +699,75 @@ class XlsxBook:
 
     def rows(self, name: str) -> Iterator[tuple[int, list]]:
         """(1-based row number, cells from column A) for each row that has a cell, in file order; missing cells
-        in between are "" (the list ends at the row's last <c>, even an empty one)."""
+        in between are "" (the list ends at the row's last <c>, even an empty one).
+
+        Two readers share the work: rows shaped like a recent row (same cells, attributes and kinds of content)
+        are read by one regex match with a group per cell (_shaped_cells), far cheaper than a token per cell;
+        the others go token by token (_token_rows), and teach the first reader new shapes while that pays.
+        """
         member = self._sheet_member(name)
-        shared = self._shared
-        shared_data = shared.data
-        shared_offsets = shared.offsets
-        style_kinds = self._style_kinds
-        date1904 = self.date1904
-        attr_cache: dict[bytes, tuple] = {}
-        column_cache: dict[bytes, int] = {}
-        text_cache: dict[bytes, str] = {}
-        row_number = counter = 0
-        counted_row = -1
+        state = _SheetState(self)
         prefix: list[bytes] = []
         findall = None
-        cells: list = []
-        in_row = False
-        # column: the next cell's column when it has no reference; width: len(cells) (0 when none yet).
-        column = width = 0
         shapes: list[tuple] = []  # (match, converters, columns or None when dense from A), most recent first
         shaping = True
         made = hits = 0
+        converters, inline_string, other_value = self._shape_converters(state.text_cache)
+        for block in self._blocks(member, prefix, b"sheetData", b"row"):
+            if findall is None:
+                findall = _token_regex(prefix[0]).findall
+                fast_findall = _fast_token_regex(prefix[0]).findall
+                unnumbered = _unnumbered_row_regex(prefix[0]).search
+                row_end = b"</" + prefix[0] + b"row>"
+            position = 0
+            size = len(block)
+            while position < size:
+                found = None
+                for shape in shapes:
+                    found = shape[0](block, position)
+                    if found is not None:
+                        break
+                if found is not None:
+                    if state.in_row:
+                        _malformed(state.row_number)
+                    position = found.end()
+                    values = found.groups(b"")
+                    state.row_number = int(values[0])
+                    hits += 1
+                    yield state.row_number, _shaped_cells(shape, values, state.row_number)
+                    continue
+                # One row at a time while shapes are made, else the rest of the block at once.
+                end = block.find(row_end, position) if shaping else -1
+                end = size if end < 0 else end + len(row_end)
+                if unnumbered(block, position, end) is None:
+                    tokens = fast_findall(block, position, end)
+                    if any(map(_STRAY, tokens)):
+                        tokens = findall(block, position, end)
+                else:  # a row without r (rare): numbered by its first cell's reference first
+                    tokens = findall(_number_rows(block[position:end], prefix[0]))
+                position = end
+                if shaping:
+                    shape = _row_shape(tokens, prefix[0], state.attr_cache, state.style_kinds, converters,
+                                       inline_string, other_value)
+                    if shape is not None:
+                        shapes.insert(0, shape)
+                        del shapes[SHAPES:]
+                        made += 1
+                        # Rows of ever new shapes would build a regex per row and try the others in vain:
+                        # then read the rest token by token.
+                        shaping = made < 64 or hits > 8 * made
+                        if not shaping:
+                            shapes.clear()
+                yield from _token_rows(tokens, state)
+            if state.in_row:
+                _malformed(state.row_number)
+
+    def _shape_converters(self, text_cache: dict[bytes, str]) -> tuple[dict, object, object]:
+        """What the shaped rows convert their cells' raw text with: per kind of cell, inline text, the rest."""
+        shared = self._shared
+        shared_data = shared.data
+        shared_offsets = shared.offsets
+        date1904 = self.date1904
 
         def shared_string(raw: bytes) -> str:
             index = int(raw)
@@ -736,140 +784,7 @@ class XlsxBook:
         def other_value(code: tuple, raw: bytes):
             return _other_value(code, raw, b"", b"", shared, date1904, text_cache) if raw else ""
 
-        converters = {CODE_NUMBER: float, CODE_SHARED: shared_string}
-        for block in self._blocks(member, prefix, b"sheetData", b"row"):
-            if findall is None:
-                findall = _token_regex(prefix[0]).findall
-                fast_findall = _fast_token_regex(prefix[0]).findall
-                unnumbered = _unnumbered_row_regex(prefix[0]).search
-                row_end = b"</" + prefix[0] + b"row>"
-            position = 0
-            size = len(block)
-            while position < size:
-                # Rows shaped like a recent row (same cells, attributes and kinds of content) are read by one
-                # match with a group per cell, far cheaper than a token per cell.
-                found = None
-                for shape in shapes:
-                    found = shape[0](block, position)
-                    if found is not None:
-                        break
-                if found is not None:
-                    if in_row:
-                        _malformed(row_number)
-                    position = found.end()
-                    values = found.groups(b"")
-                    row_number = int(values[0])
-                    try:
-                        if shape[2] is None:
-                            cells = [convert(raw) for convert, raw in zip(shape[1], values[1:], strict=True)]
-                        else:
-                            cells = [""] * (shape[2][-1] + 1)
-                            for index, convert, raw in zip(shape[2], shape[1], values[1:], strict=True):
-                                cells[index] = convert(raw)
-                    except (ValueError, IndexError, OverflowError):
-                        raise XlsxError(f"an unreadable cell in row {row_number}") from None
-                    hits += 1
-                    yield row_number, cells
-                    continue
-                # One row at a time while shapes are made, else the rest of the block at once.
-                end = block.find(row_end, position) if shaping else -1
-                end = size if end < 0 else end + len(row_end)
-                if unnumbered(block, position, end) is None:
-                    tokens = fast_findall(block, position, end)
-                    if any(map(_STRAY, tokens)):
-                        tokens = findall(block, position, end)
-                else:  # a row without r (rare): numbered by its first cell's reference first
-                    tokens = findall(_number_rows(block[position:end], prefix[0]))
-                position = end
-                if shaping:
-                    shape = _row_shape(tokens, prefix[0], attr_cache, style_kinds, converters, inline_string,
-                                       other_value)
-                    if shape is not None:
-                        shapes.insert(0, shape)
-                        del shapes[SHAPES:]
-                        made += 1
-                        # Rows of ever new shapes would build a regex per row and try the others in vain:
-                        # then read the rest token by token.
-                        shaping = made < 64 or hits > 8 * made
-                        if not shaping:
-                            shapes.clear()
-                for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
-                    if letters:  # a cell with its reference first: by far the most common token
-                        if not in_row:
-                            _malformed(row_number)
-                        try:
-                            column = column_cache[letters]
-                        except KeyError:
-                            column = column_cache[letters] = _column_index(letters)
-                    elif row_tag or stray:
-                        if stray:
-                            _malformed(row_number)
-                        if row_tag[0] == 47:  # "/": the end of the row
-                            if not in_row or row_attrs.strip() or row_closed:
-                                _malformed(row_number)
-                            in_row = False
-                            if width:
-                                yield row_number, cells
-                            continue
-                        if in_row:
-                            _malformed(row_number)
-                        numbered = _ROW_R.search(row_attrs) if row_attrs else None
-                        if numbered:
-                            row_number = int(numbered[1])
-                        else:
-                            # The count goes on from the last row's r (as in calamine and openpyxl), even when
-                            # the last row took its number from its cells.
-                            counter = (counter if counted_row == row_number else row_number) + 1
-                            by_cell = _CELL_ROW.search(row_attrs) if row_attrs else None
-                            row_number = counted_row = int(by_cell[1]) if by_cell else counter
-                        cells = []
-                        width = column = 0
-                        in_row = not row_closed
-                        continue
-                    else:  # a cell without r first: r elsewhere, or none (then the next column)
-                        if not in_row:
-                            _malformed(row_number)
-                        letters_in_attrs = _parse_cell_attrs(attrs, style_kinds)[1]
-                        column = _column_index(letters_in_attrs) if letters_in_attrs else column
-                    try:
-                        code = attr_cache[attrs]
-                    except KeyError:
-                        code = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)[0]
-                        if len(attr_cache) > 4096:  # r among the other attributes: don't keep one entry per cell
-                            attr_cache.clear()
-                    try:
-                        if code is CODE_SHARED and v_text:
-                            index = int(v_text)
-                            if index < 0:
-                                raise IndexError(index)
-                            value = shared_data[shared_offsets[index]:shared_offsets[index + 1]].decode()
-                        elif code is CODE_NUMBER and v_text:
-                            value = float(v_text)
-                        elif code is CODE_INLINE and is_text:
-                            if b"&" in is_text or b"_x" in is_text:
-                                value = text_cache.get(is_text)
-                                if value is None:
-                                    value = _text(is_text, text_cache)
-                            else:
-                                value = is_text.decode()
-                        elif v_text or is_text or content:
-                            value = _other_value(code, v_text, is_text, content, shared, date1904, text_cache)
-                        else:
-                            value = ""  # an empty cell: kept, so a row ends at its last <c> either way
-                    except (ValueError, IndexError, OverflowError):
-                        raise XlsxError(f"an unreadable cell in row {row_number}") from None
-                    if column == width:
-                        cells.append(value)
-                        width += 1
-                    elif column > width:
-                        cells.extend([""] * (column - width))
-                        cells.append(value)
-                        width = column + 1
-                    else:
-                        cells[column] = value  # a repeated or out-of-order reference: the last one wins
-                    column += 1
-            if in_row:
-                _malformed(row_number)
+        return {CODE_NUMBER: float, CODE_SHARED: shared_string}, inline_string, other_value
 
     def close(self) -> None:
         if self._zip is not None:
@@ -930,6 +845,130 @@ def _row_shape(tokens: list, prefix: bytes, attr_cache: dict, style_kinds: list[
     parts.append(rb"</" + p + rb"row>")
     dense = columns == list(range(len(columns)))
     return re.compile(b"".join(parts)).match, convert_list, None if dense else columns
+
+
+class _SheetState:
+    """What reading one sheet carries from batch to batch of tokens: the caches, the workbook's shared strings
+    and styles, the row being read (its number, and the count for rows without r) and its cells so far."""
+
+    __slots__ = ("attr_cache", "cells", "column", "column_cache", "counted_row", "counter", "date1904",
+                 "in_row", "row_number", "shared", "style_kinds", "text_cache", "width")
+
+    def __init__(self, book: "XlsxBook") -> None:
+        self.shared = book._shared
+        self.style_kinds = book._style_kinds
+        self.date1904 = book.date1904
+        self.attr_cache: dict[bytes, tuple] = {}
+        self.column_cache: dict[bytes, int] = {}
+        self.text_cache: dict[bytes, str] = {}
+        self.row_number = self.counter = 0
+        self.counted_row = -1
+        self.cells: list = []
+        self.in_row = False
+        # column: the next cell's column when it has no reference; width: len(cells) (0 when none yet).
+        self.column = self.width = 0
+
+
+def _shaped_cells(shape: tuple, values: tuple, row_number: int) -> list:
+    """The cells of a row matched by a shape: its groups after the row number, converted, at their columns."""
+    try:
+        if shape[2] is None:
+            return [convert(raw) for convert, raw in zip(shape[1], values[1:], strict=True)]
+        cells = [""] * (shape[2][-1] + 1)
+        for index, convert, raw in zip(shape[2], shape[1], values[1:], strict=True):
+            cells[index] = convert(raw)
+        return cells
+    except (ValueError, IndexError, OverflowError):
+        raise XlsxError(f"an unreadable cell in row {row_number}") from None
+
+
+def _token_rows(tokens: list, state: _SheetState) -> Iterator[tuple[int, list]]:
+    """The rows that end among these tokens, read token by token; the row being read stays in `state`.
+
+    The state is copied into locals for the loop (one attribute look-up per batch, not per cell).
+    """
+    attr_cache, column_cache, text_cache = state.attr_cache, state.column_cache, state.text_cache
+    style_kinds, shared, date1904 = state.style_kinds, state.shared, state.date1904
+    shared_data, shared_offsets = shared.data, shared.offsets
+    row_number, counter, counted_row = state.row_number, state.counter, state.counted_row
+    cells, in_row, column, width = state.cells, state.in_row, state.column, state.width
+    for letters, attrs, v_text, is_text, content, row_tag, row_attrs, row_closed, stray in tokens:
+        if letters:  # a cell with its reference first: by far the most common token
+            if not in_row:
+                _malformed(row_number)
+            try:
+                column = column_cache[letters]
+            except KeyError:
+                column = column_cache[letters] = _column_index(letters)
+        elif row_tag or stray:
+            if stray:
+                _malformed(row_number)
+            if row_tag[0] == 47:  # "/": the end of the row
+                if not in_row or row_attrs.strip() or row_closed:
+                    _malformed(row_number)
+                in_row = False
+                if width:
+                    yield row_number, cells
+                continue
+            if in_row:
+                _malformed(row_number)
+            numbered = _ROW_R.search(row_attrs) if row_attrs else None
+            if numbered:
+                row_number = int(numbered[1])
+            else:
+                # The count goes on from the last row's r (as in calamine and openpyxl), even when
+                # the last row took its number from its cells.
+                counter = (counter if counted_row == row_number else row_number) + 1
+                by_cell = _CELL_ROW.search(row_attrs) if row_attrs else None
+                row_number = counted_row = int(by_cell[1]) if by_cell else counter
+            cells = []
+            width = column = 0
+            in_row = not row_closed
+            continue
+        else:  # a cell without r first: r elsewhere, or none (then the next column)
+            if not in_row:
+                _malformed(row_number)
+            letters_in_attrs = _parse_cell_attrs(attrs, style_kinds)[1]
+            column = _column_index(letters_in_attrs) if letters_in_attrs else column
+        try:
+            code = attr_cache[attrs]
+        except KeyError:
+            code = attr_cache[attrs] = _parse_cell_attrs(attrs, style_kinds)[0]
+            if len(attr_cache) > 4096:  # r among the other attributes: don't keep one entry per cell
+                attr_cache.clear()
+        try:
+            if code is CODE_SHARED and v_text:
+                index = int(v_text)
+                if index < 0:
+                    raise IndexError(index)
+                value = shared_data[shared_offsets[index]:shared_offsets[index + 1]].decode()
+            elif code is CODE_NUMBER and v_text:
+                value = float(v_text)
+            elif code is CODE_INLINE and is_text:
+                if b"&" in is_text or b"_x" in is_text:
+                    value = text_cache.get(is_text)
+                    if value is None:
+                        value = _text(is_text, text_cache)
+                else:
+                    value = is_text.decode()
+            elif v_text or is_text or content:
+                value = _other_value(code, v_text, is_text, content, shared, date1904, text_cache)
+            else:
+                value = ""  # an empty cell: kept, so a row ends at its last <c> either way
+        except (ValueError, IndexError, OverflowError):
+            raise XlsxError(f"an unreadable cell in row {row_number}") from None
+        if column == width:
+            cells.append(value)
+            width += 1
+        elif column > width:
+            cells.extend([""] * (column - width))
+            cells.append(value)
+            width = column + 1
+        else:
+            cells[column] = value  # a repeated or out-of-order reference: the last one wins
+        column += 1
+    state.row_number, state.counter, state.counted_row = row_number, counter, counted_row
+    state.cells, state.in_row, state.column, state.width = cells, in_row, column, width
 
 
 def _blank(_raw: bytes) -> str:
