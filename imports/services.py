@@ -41,6 +41,7 @@ from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor, may_import_into
 from spreadsheets.checks import corrupt_error
+from zhtj.errors import UserError
 
 from .columns import kind_for_org
 from .commit import commit_rows
@@ -68,7 +69,7 @@ def no_rows_message(sheet: str) -> str:
              " upload the file again.") % {"sheet": sheet}
 
 
-class ImportRefused(Exception):
+class ImportRefused(UserError):
     """A user-facing refusal before a job starts (wrong file type, no permission...)."""
 
 

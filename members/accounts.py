@@ -26,6 +26,7 @@ from notifications.services import MessageKind, notify
 from orgs.models import Org
 from orgs.permissions import Actor, administered_orgs, may_reset_password, person_orgs
 from orgs.tree import ancestor_paths
+from zhtj.errors import UserError
 from zhtj.secret_codes import hash_code
 
 from . import idnumber, throttle
@@ -42,15 +43,14 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12  # 31**12 ≈ 2**59: unguessable within any throttle
 
 
-class AccountError(Exception):
+class AccountError(UserError):
     """A refusal with the message(s) to show; field names the form field it belongs to (None: the form)."""
 
     def __init__(self, messages: str | Iterable[str], *, field: str | None = None) -> None:
         self.messages = [str(messages)] if isinstance(messages, str) or not isinstance(messages, Iterable) else [
             str(m) for m in messages
         ]
-        self.field = field
-        super().__init__("; ".join(self.messages))
+        super().__init__("; ".join(self.messages), field=field)
 
 
 ACCOUNT_LOCKED = gettext_lazy(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor, controls_person, manages, may_see_person
+from zhtj.errors import UserError
 
 from . import idnumber, throttle
 from .choices import MemberStatus, Position
@@ -38,13 +39,12 @@ _DEPENDENT = {
 }
 
 
-class MemberError(Exception):
+class MemberError(UserError):
     """A refused member or cadre change: `message` for the page, `errors` maps fields to their messages."""
 
     def __init__(self, message: str = "", errors: dict[str, str] | None = None):
         self.errors = dict(errors or {})
-        self.message = message or "; ".join(self.errors.values())
-        super().__init__(self.message)
+        super().__init__(message or "; ".join(self.errors.values()))
 
 
 def _today() -> dt.date:

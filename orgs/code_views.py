@@ -102,7 +102,7 @@ def register_admin(request: HttpRequest) -> HttpResponse:
                     phone=data["phone"], password=data["password"], ip=request.actor.ip,
                 )
             except codes.CodeError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to_form(form)
             else:
                 login(request, person, backend="members.backends.IdNumberBackend")
                 request.session[ACTING_ORG_SESSION_KEY] = org.pk
@@ -154,7 +154,7 @@ def org_complete(request: HttpRequest, pk: int) -> HttpResponse:
                     secretary_phone=data["secretary_phone"], as_deputy=data["as_deputy"],
                 )
             except codes.CodeError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                exc.add_to_form(form)
                 show_deputy = True
             else:
                 if result.verified:

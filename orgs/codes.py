@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from members.models import Person
+from zhtj.errors import UserError
 from zhtj.secret_codes import hash_code
 
 from .models import Org, RegistrationCode
@@ -36,13 +37,8 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 CODE_LENGTH = 10
 
 
-class CodeError(Exception):
+class CodeError(UserError):
     """A registration-code rule refused the request; the message is for the user (translated)."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def new_code() -> str:

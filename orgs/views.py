@@ -103,7 +103,7 @@ def org_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             org = services.org_create(actor=actor, parent=parent, **form.cleaned_data)
         except services.OrgError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.add_to_form(form)
         else:
             messages.success(request, _("%(org)s was created with the code %(code)s.")
                              % {"org": org.short_name, "code": org.code})
@@ -165,7 +165,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             changed = services.org_update_info(actor=actor, org=org, changes=form.cleaned_data)
         except services.OrgError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.add_to_form(form)
         else:
             if not at_once:
                 messages.success(request, _("Your change was sent to the superior organization's admin for "
@@ -197,7 +197,7 @@ def org_move(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.org_move(actor=actor, org=org, new_parent=new_parent)
             except services.OrgError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.add_to_form(form)
             else:
                 messages.success(request, _("%(org)s now belongs to %(parent)s.")
                                  % {"org": org.short_name, "parent": new_parent.short_name})

@@ -65,7 +65,10 @@ MS_PER_DAY = 86_400_000
 
 
 class XlsxError(Exception):
-    """The workbook is damaged or uses something this reader does not support."""
+    """The workbook is damaged or uses something this reader does not support.
+
+    Not a zhtj.errors.UserError: the message is for the log (English, naming parts of the file); readers
+    turn it into spreadsheets.checks.corrupt_error(), the sentence for the user."""
 
 
 # -- the sheet scanner ------------------------------------------------------------------------------------------
