@@ -13,13 +13,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals import services as approvals_services
+from approvals.kinds import ApprovalError
 from audit.services import record
 from orgs.models import Org
 from orgs.permissions import Actor, controls_person, manages, may_see_person
 from zhtj.errors import UserError
 
 from . import idnumber, throttle
-from .choices import MemberStatus, Position
+from .choices import CadreNature, MemberStatus, Position
 from .in_transfer import member_in_transfer
 from .models import Cadre, Member, Person
 from .rules import AGE_LIMIT, MemberInput, check_member
@@ -288,22 +290,20 @@ def _lock_member(member: Member) -> Member:
     )
 
 
-def _apply_changes(member: Member, changes: dict[str, Any], *, today: dt.date) -> dict[str, Any]:
-    """Check and write `changes` ({field: new value}) on a locked member; return the before values.
+def _checked_changes(
+    member: Member, changes: dict[str, Any], *, today: dt.date
+) -> tuple[MemberInput, MemberInput, list[str]]:
+    """(the record before, the record after, the fields that really change) for `changes` on the member.
 
-    Only errors touching the changed fields are reported, so an old record with a flaw elsewhere can still
-    have its phone corrected. The 28-year limit concerns adding members, not editing them.
+    Checks the record after against the rules, reporting only errors touching the changed fields (and the
+    fields that depend on them), and that a changed development number or ID number is no one else's:
+    MemberError otherwise. Nothing is checked when nothing changes.
     """
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise MemberError(_("These fields cannot be edited: %(f)s.") % {"f": ", ".join(sorted(unknown))})
-    person = member.person
     before_input = MemberInput.from_member(member)
-    new = replace(before_input, **{f: deserialize(f, v) for f, v in changes.items()})
-    new = _normalized(new)
+    new = _normalized(replace(before_input, **{f: deserialize(f, v) for f, v in changes.items()}))
     changed = [f for f in changes if getattr(new, f) != getattr(before_input, f)]
     if not changed:
-        return {}
+        return before_input, new, changed
     affected: set[str] = set()
     for f in changed:
         affected |= _DEPENDENT.get(f, {f})
@@ -315,11 +315,27 @@ def _apply_changes(member: Member, changes: dict[str, Any], *, today: dt.date) -
             "n": new.development_number
         }
     if "id_number" in changed and "id_number" not in errors and (
-        Person.objects.filter(id_number=new.id_number).exclude(pk=person.pk).exists()
+        Person.objects.filter(id_number=new.id_number).exclude(pk=member.person_id).exists()
     ):
         errors["id_number"] = _("This ID number already belongs to another person.")
     if errors:
         raise MemberError(errors=errors)
+    return before_input, new, changed
+
+
+def _apply_changes(member: Member, changes: dict[str, Any], *, today: dt.date) -> dict[str, Any]:
+    """Check and write `changes` ({field: new value}) on a locked member; return the before values.
+
+    Only errors touching the changed fields are reported, so an old record with a flaw elsewhere can still
+    have its phone corrected. The 28-year limit concerns adding members, not editing them.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise MemberError(_("These fields cannot be edited: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    person = member.person
+    before_input, new, changed = _checked_changes(member, changes, today=today)
+    if not changed:
+        return {}
     before = {f: serialize(f, getattr(before_input, f)) for f in changed}
     person_fields = [f for f in changed if f in PERSON_FIELDS]
     member_fields = [f for f in changed if f in MEMBER_FIELDS]
@@ -421,8 +437,6 @@ PERSONAL_INFO_KIND = "personal_info"
 def personal_info_request(*, actor: Actor, member: Member, changes: dict[str, Any]):
     """The member asks to change their own record: a pending request their branch admin (or its direct
     superior admin) decides. Name and ID number are not the member's to change. Returns the request."""
-    from approvals import services as approvals_services
-
     member = _lock_member(member)
     if getattr(actor.person, "pk", None) != member.person_id:
         raise MemberError(_("Only the member may ask to change their own record."))
@@ -432,23 +446,9 @@ def personal_info_request(*, actor: Actor, member: Member, changes: dict[str, An
     unknown = set(changes) - set(SELF_EDITABLE_FIELDS)
     if unknown:
         raise MemberError(_("These fields cannot be edited: %(f)s.") % {"f": ", ".join(sorted(unknown))})
-    before_input = MemberInput.from_member(member)
-    new = _normalized(replace(before_input, **{f: deserialize(f, v) for f, v in changes.items()}))
-    changed = [f for f in changes if getattr(new, f) != getattr(before_input, f)]
+    before_input, new, changed = _checked_changes(member, changes, today=_today())
     if not changed:
         raise MemberError(_("Nothing changed."))
-    affected: set[str] = set()
-    for f in changed:
-        affected |= _DEPENDENT.get(f, {f})
-    errors = {f: m for f, m in check_member(new, today=_today(), has_cadre_post=True).items() if f in affected}
-    if "development_number" in changed and "development_number" not in errors and _devno_taken(
-        new.development_number, exclude_member=member
-    ):
-        errors["development_number"] = _("Development number %(n)s already belongs to another member.") % {
-            "n": new.development_number
-        }
-    if errors:
-        raise MemberError(errors=errors)
     proposal = {
         f: [serialize(f, getattr(before_input, f)), serialize(f, getattr(new, f))] for f in changed
     }
@@ -457,15 +457,13 @@ def personal_info_request(*, actor: Actor, member: Member, changes: dict[str, An
         return approvals_services.request_submit(
             kind=PERSONAL_INFO_KIND, target=member, changes=proposal, actor=actor, deciding_org=member.branch,
         )
-    except approvals_services.ApprovalError as exc:
+    except ApprovalError as exc:
         raise MemberError(str(exc)) from None
 
 
 def _personal_info_apply(request, actor: Actor) -> None:
     """The approvals engine calls this inside the approving transaction (member already locked): apply the
     new values, re-checked against the rules — an approval never writes what the form would refuse."""
-    from approvals.kinds import ApprovalError
-
     member = _lock_member(request.target)
     if request.deciding_org_id != member.branch_id:
         # Transferred since: the old branch no longer manages the record, and the new one never saw this.
@@ -521,8 +519,6 @@ def _cadre_add(
         raise MemberError(_("Only the org's admin or its direct superior admin may manage its cadres."))
     if position not in Position.values:
         raise MemberError(errors={"position": _("Choose a position.")})
-    from .choices import CadreNature
-
     if nature not in CadreNature.values:
         raise MemberError(errors={"nature": _("Choose the nature of the post.")})
     if since is None or since > _today():
