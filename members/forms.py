@@ -92,6 +92,18 @@ class MemberForm(forms.Form):
             self.add_error(name if name in self.fields else None, message)
 
 
+def _changes(cleaned_data: dict, fields: tuple[str, ...], initial: dict) -> dict:
+    """{field: new value} for those of `fields` whose value differs from `initial`."""
+    out = {}
+    for name in fields:
+        new = cleaned_data.get(name)
+        if name == "development_number":
+            new = new or None
+        if new != initial.get(name):
+            out[name] = new
+    return out
+
+
 class MemberEditForm(MemberForm):
     """The admin edit: a reason is required when the name or the ID number is corrected."""
 
@@ -101,15 +113,7 @@ class MemberEditForm(MemberForm):
     )
 
     def changes(self, initial: dict) -> dict:
-        """{field: new value} for the fields whose value differs from `initial`."""
-        out = {}
-        for name in EDITABLE_FIELDS:
-            new = self.cleaned_data.get(name)
-            if name == "development_number":
-                new = new or None
-            if new != initial.get(name):
-                out[name] = new
-        return out
+        return _changes(self.cleaned_data, EDITABLE_FIELDS, initial)
 
 
 class SelfEditForm(MemberForm):
@@ -123,14 +127,7 @@ class SelfEditForm(MemberForm):
         del self.fields["id_number"]
 
     def changes(self, initial: dict) -> dict:
-        out = {}
-        for name in SELF_EDITABLE_FIELDS:
-            new = self.cleaned_data.get(name)
-            if name == "development_number":
-                new = new or None
-            if new != initial.get(name):
-                out[name] = new
-        return out
+        return _changes(self.cleaned_data, SELF_EDITABLE_FIELDS, initial)
 
 
 class StatusForm(forms.Form):

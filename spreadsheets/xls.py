@@ -8,6 +8,7 @@ first (a pass over the record headers, no cell values decoded) and a workbook wh
 MAX_CELLS is refused before calamine sees it.
 """
 
+import contextlib
 import io
 import struct
 from collections.abc import Iterator
@@ -120,32 +121,35 @@ def _is_panic(exc: BaseException) -> bool:
     return type(exc).__name__ == "PanicException"
 
 
+@contextlib.contextmanager
+def _calamine_errors() -> Iterator[None]:
+    """Opening a workbook or a sheet: a password's FileError, any failure (a Rust panic too) the damaged-file one.
+
+    Other BaseExceptions (KeyboardInterrupt, SystemExit, a generator's exit) pass through."""
+    try:
+        yield
+    except PasswordError:
+        raise password_error() from None
+    except BaseException as exc:
+        if isinstance(exc, Exception) or _is_panic(exc):
+            raise corrupt_xls_error() from None
+        raise
+
+
 class XlsSheets:
     """A legacy .xls through python-calamine, with the streaming .xlsx reader's interface (sheet_names,
     hidden_sheets, rows(name), dimension(name)); call check_xls_extent first."""
 
     def __init__(self, path: Path) -> None:
-        try:
+        with _calamine_errors():
             self._book = CalamineWorkbook.from_path(str(path))
             sheets = self._book.sheets_metadata
-        except PasswordError:
-            raise password_error() from None
-        except BaseException as exc:
-            if isinstance(exc, Exception) or _is_panic(exc):
-                raise corrupt_xls_error() from None
-            raise
         self.sheet_names = [s.name for s in sheets if s.typ == SheetTypeEnum.WorkSheet]
         self.hidden_sheets = {s.name for s in sheets if s.visible != SheetVisibleEnum.Visible}
 
     def _sheet(self, name: str):
-        try:
+        with _calamine_errors():
             return self._book.get_sheet_by_name(name)
-        except PasswordError:
-            raise password_error() from None
-        except BaseException as exc:
-            if isinstance(exc, Exception) or _is_panic(exc):
-                raise corrupt_xls_error() from None
-            raise
 
     def rows(self, name: str) -> Iterator[tuple[int, list[object]]]:
         # calamine's rows start at the sheet's first row, blank ones included: the index is the row number - 1.
