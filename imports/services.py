@@ -48,6 +48,7 @@ from .commit import commit_rows
 from .failures import FailureWorkbook
 from .models import ImportJob, ImportKind, ImportStatus
 from .reader import FileError, SheetData, Workbook
+from .selectors import is_stale, release_job_lock, try_job_lock
 from .validation import Row, RowChecker, cell_picker, clean_row
 
 log = logging.getLogger(__name__)
@@ -211,8 +212,6 @@ def _delete_upload(job: ImportJob) -> None:
 
 def _claim(job_id: int) -> ImportJob | None:
     """queued → running (or take over a running job whose worker died); None when there is nothing to do."""
-    from .selectors import is_stale, release_job_lock, try_job_lock
-
     with transaction.atomic():
         job = (ImportJob.objects.select_for_update(of=("self",))
                .select_related("org__type", "created_by", "created_for", "retried_by").get(pk=job_id))
@@ -238,8 +237,6 @@ def _claim(job_id: int) -> ImportJob | None:
 
 def run_job(job_id: int, *, actor: Actor | None = None) -> ImportResult | None:
     """Run one job to its end; never raises for a bad file or a crash (the job records it)."""
-    from .selectors import release_job_lock
-
     job = _claim(job_id)
     if job is None:
         return None
@@ -500,8 +497,6 @@ def _finish(job: ImportJob, result: ImportResult, saved: Path | None, *, org: Or
 def mark_interrupted(job: ImportJob) -> bool:
     """A running job whose process is gone becomes failed and retryable (its transaction rolled back: nothing
     was imported). True when this call marked it."""
-    from .selectors import is_stale
-
     if not is_stale(job):
         return False
     # Conditional on the attempt seen: a retry that claimed the job meanwhile is left alone.

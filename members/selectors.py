@@ -22,6 +22,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Reverse
 from django.utils import timezone
 
+from approvals.kinds import KINDS
+from approvals.models import ApprovalRequest
 from orgs.models import Org, SubtreeCount
 from orgs.permissions import Actor, personal_data_whole_q
 
@@ -353,8 +355,6 @@ def age_on(birth: dt.date, day: dt.date | None = None) -> int:
 
 def personal_info_requests(member: Member, *, limit: int = 5):
     """The member's personal-info requests, newest first (the pending one, and the outcome of the last)."""
-    from approvals.models import ApprovalRequest
-
     return list(
         ApprovalRequest.objects.filter(kind="personal_info", target_type="members.member", target_id=member.pk)
         .select_related("decided_by")
@@ -364,8 +364,6 @@ def personal_info_requests(member: Member, *, limit: int = 5):
 
 def describe_changes(request) -> list[tuple[str, str, str]]:
     """(field label, old, new) rows of a request, for the member's own pages."""
-    from approvals.kinds import KINDS
-
     kind = KINDS.get(request.kind)
     rows = []
     for name, (old, new) in (request.changes or {}).items():
