@@ -61,57 +61,13 @@ def org_complete(
         raise PermissionDenied
     org = Org.objects.select_for_update(of=("self",)).select_related("secretary").get(pk=org.pk)
     secretary_name = (secretary_name or "").strip()
-    try:
-        number = idnumber.parse(secretary_id_number).number
-    except ValidationError as exc:
-        raise CodeError(" ".join(exc.messages), field="secretary_id_number") from None
-    verification = verify_identity(name=secretary_name, id_number=number, phone=secretary_phone)
-    if not verification.ok:
-        if as_deputy:
-            raise CodeError(
-                _("The deputy's identity could not be verified either: %(reason)s") % {"reason": verification.reason},
-                field="secretary_id_number",
-            )
-        raise CodeError(
-            _("The secretary's identity could not be verified: %(reason)s You may record a deputy as secretary"
-              " for now and change it later.") % {"reason": verification.reason},
-            field="secretary_id_number",
-        )
-
-    person = Person.objects.select_for_update().filter(id_number=number).first()
-    if person is None and org.is_branch:
-        raise CodeError(_secretary_refused(org), field="secretary_id_number")
-    if person is None:
-        person = Person.objects.create_user(number, secretary_name, password=None, phone=secretary_phone)
-        record(action="person.create", actor=actor, org=org, target=person,
-               after={"name": person.name, "reason": "secretary"})
-    else:
-        if not _may_name_secretary(actor, org, person):
-            # One sentence whatever the name, so an ID number held elsewhere confirms nothing about its holder.
-            raise CodeError(_secretary_refused(org), field="secretary_id_number")
-        if person.name != secretary_name:
-            raise CodeError(_("The name does not match our record for this ID number."), field="secretary_name")
-        if secretary_phone and not person.phone:
-            person.phone = secretary_phone
-            person.save(update_fields=["phone", "updated_at"])
-
+    number = _verified_number(secretary_name, secretary_id_number, secretary_phone, as_deputy=as_deputy)
+    person = _secretary_person(actor, org, name=secretary_name, number=number, phone=secretary_phone)
     before = {
         "contact_phone": org.contact_phone, "contact_email": org.contact_email,
         "secretary_id": org.secretary_id, "secretary_is_deputy": org.secretary_is_deputy,
     }
-    today = timezone.localdate()
-    # The 书记 post follows Org.secretary: a new secretary (or a deputy standing in) ends the old post.
-    old_posts = Cadre.objects.filter(org=org, position=Position.SECRETARY)
-    if not as_deputy:
-        old_posts = old_posts.exclude(person=person)
-    ended = list(old_posts.values_list("person_id", flat=True))
-    old_posts.delete()
-    if as_deputy:
-        Cadre.objects.get_or_create(person=person, org=org, position=Position.DEPUTY_SECRETARY,
-                                    defaults={"since": today})
-    else:
-        Cadre.objects.get_or_create(person=person, org=org, position=Position.SECRETARY, defaults={"since": today})
-
+    ended = _move_secretary_post(org, person, as_deputy=as_deputy)
     org.contact_phone = (contact_phone or "").strip()
     org.contact_email = (contact_email or "").strip()
     org.secretary = person
@@ -123,3 +79,64 @@ def org_complete(
                "secretary_id": person.pk, "secretary_is_deputy": as_deputy, "secretary_posts_ended": ended},
     )
     return CompleteResult(org=org, secretary=person, verified=not as_deputy)
+
+
+def _verified_number(name: str, id_number: str, phone: str, *, as_deputy: bool) -> str:
+    """The normalised ID number once the verifier accepts the person; CodeError says why it did not."""
+    try:
+        number = idnumber.parse(id_number).number
+    except ValidationError as exc:
+        raise CodeError(" ".join(exc.messages), field="secretary_id_number") from None
+    verification = verify_identity(name=name, id_number=number, phone=phone)
+    if not verification.ok:
+        if as_deputy:
+            raise CodeError(
+                _("The deputy's identity could not be verified either: %(reason)s") % {"reason": verification.reason},
+                field="secretary_id_number",
+            )
+        raise CodeError(
+            _("The secretary's identity could not be verified: %(reason)s You may record a deputy as secretary"
+              " for now and change it later.") % {"reason": verification.reason},
+            field="secretary_id_number",
+        )
+    return number
+
+
+def _secretary_person(actor: Actor, org: Org, *, name: str, number: str, phone: str) -> Person:
+    """The person to name, locked: created when new (not for a branch, whose secretary is a member), else one
+    the admin may name whose name matches."""
+    person = Person.objects.select_for_update().filter(id_number=number).first()
+    if person is None and org.is_branch:
+        raise CodeError(_secretary_refused(org), field="secretary_id_number")
+    if person is None:
+        person = Person.objects.create_user(number, name, password=None, phone=phone)
+        record(action="person.create", actor=actor, org=org, target=person,
+               after={"name": person.name, "reason": "secretary"})
+    else:
+        if not _may_name_secretary(actor, org, person):
+            # One sentence whatever the name, so an ID number held elsewhere confirms nothing about its holder.
+            raise CodeError(_secretary_refused(org), field="secretary_id_number")
+        if person.name != name:
+            raise CodeError(_("The name does not match our record for this ID number."), field="secretary_name")
+        if phone and not person.phone:
+            person.phone = phone
+            person.save(update_fields=["phone", "updated_at"])
+    return person
+
+
+def _move_secretary_post(org: Org, person: Person, *, as_deputy: bool) -> list[int]:
+    """The 书记 post follows Org.secretary: a new secretary (or a deputy standing in) ends the old post.
+
+    Returns the ids of the people whose 书记 post ended."""
+    today = timezone.localdate()
+    old_posts = Cadre.objects.filter(org=org, position=Position.SECRETARY)
+    if not as_deputy:
+        old_posts = old_posts.exclude(person=person)
+    ended = list(old_posts.values_list("person_id", flat=True))
+    old_posts.delete()
+    if as_deputy:
+        Cadre.objects.get_or_create(person=person, org=org, position=Position.DEPUTY_SECRETARY,
+                                    defaults={"since": today})
+    else:
+        Cadre.objects.get_or_create(person=person, org=org, position=Position.SECRETARY, defaults={"since": today})
+    return ended
